@@ -1,0 +1,182 @@
+package vfs
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// FDFlags are per-descriptor flags (not per open file description).
+type FDFlags struct {
+	CloseOnExec bool
+}
+
+type fdEntry struct {
+	file  *FileDescription
+	flags FDFlags
+}
+
+// FDTable maps a task's file descriptor numbers to open file descriptions.
+// It is shared between tasks created with CLONE_FILES.
+type FDTable struct {
+	mu sync.Mutex
+	// entries is indexed by fd number; nil file means free. Protected by mu.
+	entries []fdEntry
+}
+
+// NewFDTable returns an empty table.
+func NewFDTable() *FDTable { return &FDTable{} }
+
+// Get returns the file for fd with a new reference, or EBADF.
+func (t *FDTable) Get(fd int32) (*FileDescription, FDFlags, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.entries) || t.entries[fd].file == nil {
+		return nil, FDFlags{}, unix.EBADF
+	}
+	e := t.entries[fd]
+	e.file.IncRef()
+	return e.file, e.flags, nil
+}
+
+// NewFD installs f at the lowest free descriptor >= minFD that is below
+// limit (RLIMIT_NOFILE), taking a new reference on f. It fails with EMFILE
+// when there is none (EINVAL if minFD itself is not below limit, as
+// F_DUPFD does).
+func (t *FDTable) NewFD(minFD int32, f *FileDescription, flags FDFlags, limit int32) (int32, error) {
+	if minFD < 0 {
+		return -1, unix.EINVAL
+	}
+	if minFD >= limit {
+		return -1, unix.EINVAL
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for fd := minFD; fd < limit; fd++ {
+		if int(fd) >= len(t.entries) {
+			t.grow(int(fd) + 1)
+		}
+		if t.entries[fd].file == nil {
+			f.IncRef()
+			t.entries[fd] = fdEntry{file: f, flags: flags}
+			return fd, nil
+		}
+	}
+	return -1, unix.EMFILE
+}
+
+// SetFD installs f at exactly fd (dup2 semantics), returning the file that
+// was there (the caller drops that reference after unlocking nothing).
+func (t *FDTable) SetFD(fd int32, f *FileDescription, flags FDFlags, limit int32) (*FileDescription, error) {
+	if fd < 0 || fd >= limit {
+		return nil, unix.EBADF
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(fd) >= len(t.entries) {
+		t.grow(int(fd) + 1)
+	}
+	old := t.entries[fd].file
+	f.IncRef()
+	t.entries[fd] = fdEntry{file: f, flags: flags}
+	return old, nil
+}
+
+func (t *FDTable) grow(n int) {
+	if n <= len(t.entries) {
+		return
+	}
+	c := 2 * len(t.entries)
+	if c < n {
+		c = n
+	}
+	if c < 16 {
+		c = 16
+	}
+	ne := make([]fdEntry, c)
+	copy(ne, t.entries)
+	t.entries = ne
+}
+
+// Remove removes fd and returns its file (the caller must DecRef it), or
+// EBADF.
+func (t *FDTable) Remove(fd int32) (*FileDescription, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.entries) || t.entries[fd].file == nil {
+		return nil, unix.EBADF
+	}
+	f := t.entries[fd].file
+	t.entries[fd] = fdEntry{}
+	return f, nil
+}
+
+// SetFlags changes the per-descriptor flags of fd.
+func (t *FDTable) SetFlags(fd int32, flags FDFlags) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fd < 0 || int(fd) >= len(t.entries) || t.entries[fd].file == nil {
+		return unix.EBADF
+	}
+	t.entries[fd].flags = flags
+	return nil
+}
+
+// ForEach calls fn for each open descriptor in ascending order. fn must not
+// call back into t.
+func (t *FDTable) ForEach(fn func(fd int32, f *FileDescription, flags FDFlags)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, e := range t.entries {
+		if e.file != nil {
+			fn(int32(i), e.file, e.flags)
+		}
+	}
+}
+
+// Fork returns a copy of t sharing the same file descriptions (fork(2)
+// without CLONE_FILES).
+func (t *FDTable) Fork() *FDTable {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	nt := &FDTable{entries: make([]fdEntry, len(t.entries))}
+	for i, e := range t.entries {
+		if e.file != nil {
+			e.file.IncRef()
+			nt.entries[i] = e
+		}
+	}
+	return nt
+}
+
+// CloseOnExec removes every close-on-exec descriptor (execve(2)).
+func (t *FDTable) CloseOnExec() {
+	var drop []*FileDescription
+	t.mu.Lock()
+	for i, e := range t.entries {
+		if e.file != nil && e.flags.CloseOnExec {
+			drop = append(drop, e.file)
+			t.entries[i] = fdEntry{}
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range drop {
+		f.DecRef()
+	}
+}
+
+// RemoveAll closes every descriptor (task exit).
+func (t *FDTable) RemoveAll() {
+	var drop []*FileDescription
+	t.mu.Lock()
+	for i, e := range t.entries {
+		if e.file != nil {
+			drop = append(drop, e.file)
+			t.entries[i] = fdEntry{}
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range drop {
+		f.DecRef()
+	}
+}

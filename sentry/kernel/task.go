@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"fmt"
+	"log"
+
+	"pangolin/fs/vfs"
+	"pangolin/platform"
+	"pangolin/sentry/arch"
+	"pangolin/sentry/auth"
+	"pangolin/sentry/limits"
+	"pangolin/sentry/mm"
+)
+
+const pageSize = 4096
+
+// Task is one thread of an application (struct task_struct).
+//
+// Fields without a note are owned by the task goroutine: only it reads or
+// writes them.
+type Task struct {
+	k  *Kernel
+	tg *ThreadGroup
+
+	// tid is immutable.
+	tid int32
+
+	regs arch.Registers
+	pctx platform.Context
+
+	mm      *mm.MemoryManager
+	fdTable *vfs.FDTable
+	fsc     *vfs.FSContext
+
+	// creds is replaced, never mutated (see auth.Credentials).
+	creds *auth.Credentials
+
+	// clearChildTID is set_tid_address(2)'s address.
+	clearChildTID uintptr
+
+	// robustList and robustListLen are set_robust_list(2)'s arguments.
+	robustList    uintptr
+	robustListLen uint64
+
+	// sigMask is the blocked signal set (rt_sigprocmask).
+	sigMask uint64
+
+	// name is the comm name (PR_SET_NAME), at most 15 bytes.
+	name string
+
+	// exitRequested is set by exit(2)/exit_group(2) and fatal signals.
+	exitRequested bool
+}
+
+// Kernel returns the task's kernel.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// TID returns the thread ID in the sandbox's PID namespace.
+func (t *Task) TID() int32 { return t.tid }
+
+// ThreadGroup returns the task's thread group.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// Regs returns the task's registers. Only the task goroutine may use them.
+func (t *Task) Regs() *arch.Registers { return &t.regs }
+
+// MemoryManager returns the task's address space.
+func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
+
+// FDTable returns the task's file descriptor table.
+func (t *Task) FDTable() *vfs.FDTable { return t.fdTable }
+
+// FSContext returns the task's root, working directory and umask.
+func (t *Task) FSContext() *vfs.FSContext { return t.fsc }
+
+// Credentials returns the task's credentials.
+func (t *Task) Credentials() *auth.Credentials { return t.creds }
+
+// SetCredentials publishes new credentials for the task.
+func (t *Task) SetCredentials(c *auth.Credentials) { t.creds = c }
+
+// Limits returns the thread group's resource limits.
+func (t *Task) Limits() *limits.LimitSet { return t.tg.limits }
+
+// VFS returns the kernel's virtual filesystem.
+func (t *Task) VFS() *vfs.VirtualFilesystem { return t.k.VFS }
+
+// Name returns the task's comm name.
+func (t *Task) Name() string { return t.name }
+
+// Debugf logs a line tagged with the task's TID when debug logging is on.
+func (t *Task) Debugf(format string, args ...any) {
+	if t.k.Debug {
+		log.Printf("[%d] %s", t.tid, fmt.Sprintf(format, args...))
+	}
+}
+
+// Warningf always logs a line tagged with the task's TID.
+func (t *Task) Warningf(format string, args ...any) {
+	log.Printf("[%d] %s", t.tid, fmt.Sprintf(format, args...))
+}
