@@ -5,12 +5,16 @@
 package kernel
 
 import (
+	"fmt"
 	"sync"
+	"time"
 
 	"pangolin/fs/vfs"
 	"pangolin/platform"
+	"pangolin/sentry/auth"
 	"pangolin/sentry/limits"
 	"pangolin/sentry/memfile"
+	"pangolin/sentry/mm"
 )
 
 // Kernel is one sandbox's application kernel.
@@ -22,24 +26,188 @@ type Kernel struct {
 	Syscalls *SyscallTable
 	Debug    bool
 	Strace   bool
+	// Hostname and Domainname are what uname(2) reports.
+	Hostname   string
+	Domainname string
+	// Boot is the sandbox's boot time (CLOCK_BOOTTIME origin).
+	Boot time.Time
+	// MemoryLimit bounds app memory (0: none); HostMemory is the host's RAM.
+	MemoryLimit, HostMemory uint64
+	// Opener resolves executables for execve; set by the boot code.
+	Opener ExecOpener
 
 	mu sync.Mutex
 	// tasks maps TIDs to live tasks. Protected by mu.
 	tasks map[int32]*Task
 	// nextTID is the next TID to hand out. Protected by mu.
 	nextTID int32
+	// unknownSyscalls records which unimplemented numbers were logged.
+	// Protected by mu.
+	unknownSyscalls map[uintptr]bool
+
+	// initExited is closed when the init thread group has exited;
+	// initStatus is its wait status. Written once before the close.
+	initExited chan struct{}
+	initStatus WaitStatus
+	initTG     *ThreadGroup
 }
 
-// ThreadGroup is a process (struct signal_struct plus the thread list).
-type ThreadGroup struct {
-	mu sync.Mutex
-
-	// pid is the thread group ID. Immutable.
-	pid int32
-
-	// limits is shared by all threads. Immutable pointer.
-	limits *limits.LimitSet
+// WaitStatus is an exit status in the form wait(2) reports it.
+type WaitStatus struct {
+	// Code is the exit code when Signal is 0.
+	Code int
+	// Signal is the terminating signal, or 0 for a normal exit.
+	Signal int
+	// CoreDumped is set for signals whose default action dumps core.
+	CoreDumped bool
 }
 
-// PID returns the thread group ID.
-func (tg *ThreadGroup) PID() int32 { return tg.pid }
+// ShellStatus returns the status a shell would report: the exit code, or
+// 128+N for death by signal N.
+func (w WaitStatus) ShellStatus() int {
+	if w.Signal != 0 {
+		return 128 + w.Signal
+	}
+	return w.Code
+}
+
+// Raw returns the wait(2) status word.
+func (w WaitStatus) Raw() uint32 {
+	if w.Signal != 0 {
+		s := uint32(w.Signal)
+		if w.CoreDumped {
+			s |= 0x80
+		}
+		return s
+	}
+	return uint32(w.Code&0xff) << 8
+}
+
+// Config configures a new Kernel.
+type Config struct {
+	Platform platform.Platform
+	MemFile  *memfile.File
+	VFS      *vfs.VirtualFilesystem
+	Syscalls *SyscallTable
+	Debug    bool
+	Strace   bool
+	Hostname string
+}
+
+// New returns a kernel with no tasks.
+func New(c Config) *Kernel {
+	h := c.Hostname
+	if h == "" {
+		h = "pangolin"
+	}
+	return &Kernel{
+		Platform:        c.Platform,
+		MemFile:         c.MemFile,
+		VFS:             c.VFS,
+		Syscalls:        c.Syscalls,
+		Debug:           c.Debug,
+		Strace:          c.Strace,
+		Hostname:        h,
+		Domainname:      "(none)",
+		Boot:            time.Now(),
+		tasks:           make(map[int32]*Task),
+		nextTID:         1,
+		unknownSyscalls: make(map[uintptr]bool),
+		initExited:      make(chan struct{}),
+	}
+}
+
+// ExecOpener opens an executable on behalf of t (see loader.Opener).
+type ExecOpener func(t *Task, path string) (ExecFile, error)
+
+// InitArgs describe the sandbox's first process.
+type InitArgs struct {
+	Filename string
+	Argv     []string
+	Envv     []string
+	Creds    *auth.Credentials
+	FDTable  *vfs.FDTable
+	FS       *vfs.FSContext
+	Limits   *limits.LimitSet
+}
+
+// StartInit creates the init process (PID 1), loads its image and starts
+// running it. Load errors (ENOENT, EACCES, ENOEXEC) are returned before
+// anything runs.
+func (k *Kernel) StartInit(a InitArgs) error {
+	tg := &ThreadGroup{limits: a.Limits}
+	if tg.limits == nil {
+		tg.limits = limits.NewDefault()
+	}
+	t := &Task{
+		k:           k,
+		tg:          tg,
+		fdTable:     a.FDTable,
+		fsc:         a.FS,
+		creds:       a.Creds,
+		startTime:   time.Now(),
+		interruptCh: make(chan struct{}, 1),
+	}
+	k.mu.Lock()
+	t.tid = k.nextTID
+	k.nextTID++
+	tg.pid = t.tid
+	tg.leader = t
+	tg.tasks = 1
+	k.tasks[t.tid] = t
+	k.initTG = tg
+	k.mu.Unlock()
+
+	errc := make(chan error, 1)
+	go t.start(func() error {
+		return t.execLocked(a.Filename, a.Argv, a.Envv)
+	}, errc)
+	return <-errc
+}
+
+// WaitInit blocks until the init process exits and returns its status.
+func (k *Kernel) WaitInit() WaitStatus {
+	<-k.initExited
+	return k.initStatus
+}
+
+// TaskByTID returns the live task with the given TID, or nil.
+func (k *Kernel) TaskByTID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// Tasks returns the live tasks.
+func (k *Kernel) Tasks() []*Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ts := make([]*Task, 0, len(k.tasks))
+	for _, t := range k.tasks {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// logUnknown logs an unimplemented syscall number once.
+func (k *Kernel) logUnknown(t *Task, nr uintptr, name string) {
+	k.mu.Lock()
+	seen := k.unknownSyscalls[nr]
+	k.unknownSyscalls[nr] = true
+	k.mu.Unlock()
+	if !seen {
+		if name == "" {
+			name = fmt.Sprintf("#%d", nr)
+		}
+		t.Warningf("unimplemented syscall %s (%d): returning ENOSYS", name, nr)
+	}
+}
+
+// newMM creates an empty address space on the platform.
+func (k *Kernel) newMM() (*mm.MemoryManager, error) {
+	as, err := k.Platform.NewAddressSpace()
+	if err != nil {
+		return nil, fmt.Errorf("new address space: %w", err)
+	}
+	return mm.New(k.MemFile, as, k.Platform.MaxUserAddress()), nil
+}

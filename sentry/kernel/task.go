@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"fmt"
 	"log"
 
@@ -47,6 +49,21 @@ type Task struct {
 
 	// name is the comm name (PR_SET_NAME), at most 15 bytes.
 	name string
+
+	// altStack is the sigaltstack(2) state.
+	altStack AltStack
+
+	// startTime is when the task was created. Immutable.
+	startTime time.Time
+
+	// interruptCh wakes blocking syscalls. Immutable channel.
+	interruptCh chan struct{}
+
+	// noNewPrivs is prctl(PR_SET_NO_NEW_PRIVS).
+	noNewPrivs bool
+
+	// exe is the path of the running executable.
+	exe string
 
 	// exitRequested is set by exit(2)/exit_group(2) and fatal signals.
 	exitRequested bool

@@ -1,0 +1,94 @@
+package kernel
+
+import "time"
+
+// PPID returns the parent's TGID as seen in the sandbox (0 for init).
+func (t *Task) PPID() int32 { return 0 }
+
+// SetClearChildTID records set_tid_address(2)'s address.
+func (t *Task) SetClearChildTID(a uintptr) { t.clearChildTID = a }
+
+// SetRobustList records set_robust_list(2)'s arguments.
+func (t *Task) SetRobustList(head uintptr, length uint64) {
+	t.robustList, t.robustListLen = head, length
+}
+
+// RobustList returns the robust list head and length.
+func (t *Task) RobustList() (uintptr, uint64) { return t.robustList, t.robustListLen }
+
+// SigMask returns the blocked signal set.
+func (t *Task) SigMask() uint64 { return t.sigMask }
+
+// SetSigMask replaces the blocked set; SIGKILL and SIGSTOP can never be
+// blocked (sigprocmask(2)).
+func (t *Task) SetSigMask(m uint64) {
+	t.sigMask = m &^ (1<<(9-1) | 1<<(19-1))
+}
+
+// SetName sets the comm name (PR_SET_NAME), truncated to 15 bytes.
+func (t *Task) SetName(n string) {
+	if len(n) > 15 {
+		n = n[:15]
+	}
+	t.name = n
+}
+
+// AltStack is sigaltstack(2)'s state.
+type AltStack struct {
+	SP    uint64
+	Flags int32
+	Size  uint64
+}
+
+// AltStack returns the alternate signal stack.
+func (t *Task) AltStack() AltStack { return t.altStack }
+
+// SetAltStack replaces the alternate signal stack.
+func (t *Task) SetAltStack(s AltStack) { t.altStack = s }
+
+// CPUTime returns the CPU time charged to the task. The platform does not
+// account app CPU time separately yet, so this is the task's lifetime.
+func (t *Task) CPUTime() time.Duration { return time.Since(t.startTime) }
+
+// StartTime returns when the task was created.
+func (t *Task) StartTime() time.Time { return t.startTime }
+
+// TotalMemory is the memory the sandbox reports as installed (sysinfo,
+// /proc/meminfo): the memory limit if one is set, else the host's.
+func (k *Kernel) TotalMemory() uint64 {
+	if k.MemoryLimit != 0 {
+		return k.MemoryLimit
+	}
+	return k.HostMemory
+}
+
+// Sleep blocks for d. It reports whether the full duration elapsed; it
+// returns early (false) when the task is interrupted by a signal or the
+// thread group is exiting.
+func (t *Task) Sleep(d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-t.interruptCh:
+		return false
+	}
+}
+
+// Interrupt wakes the task from a blocking syscall or app execution.
+func (t *Task) Interrupt() {
+	select {
+	case t.interruptCh <- struct{}{}:
+	default:
+	}
+	if t.pctx != nil {
+		t.pctx.Interrupt()
+	}
+}
+
+// SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS; it can never be cleared.
+func (t *Task) SetNoNewPrivs() { t.noNewPrivs = true }
+
+// NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
+func (t *Task) NoNewPrivs() bool { return t.noNewPrivs }

@@ -1,0 +1,160 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"golang.org/x/sys/unix"
+
+	"pangolin/platform"
+	"pangolin/sentry/arch"
+)
+
+// start runs on the task's own goroutine: it locks the OS thread (the
+// platform requires one tracer thread per context), runs setup (for init:
+// loading the image), reports setup's result on errc, then runs the app.
+func (t *Task) start(setup func() error, errc chan<- error) {
+	runtime.LockOSThread()
+	// The OS thread stays locked until the goroutine exits, so the Go
+	// runtime discards it rather than reusing a thread that traced stubs.
+	pctx, err := t.k.Platform.NewContext()
+	if err != nil {
+		errc <- fmt.Errorf("new platform context: %w", err)
+		return
+	}
+	t.pctx = pctx
+	if err := setup(); err != nil {
+		t.pctx.Release()
+		t.k.mu.Lock()
+		delete(t.k.tasks, t.tid)
+		t.k.mu.Unlock()
+		errc <- err
+		return
+	}
+	errc <- nil
+	t.run()
+}
+
+// run is the task's main loop: switch into the app, handle what stopped
+// it, repeat until the task exits.
+func (t *Task) run() {
+	defer t.exitNotify()
+	for !t.exitRequested {
+		exit, err := t.pctx.Switch(t.mm.AddressSpace(), &t.regs)
+		if err != nil {
+			t.Warningf("platform failure: %v", err)
+			t.exitGroup(WaitStatus{Signal: int(unix.SIGKILL)})
+			break
+		}
+		switch exit.Kind {
+		case platform.ExitSyscall:
+			t.doSyscall()
+		case platform.ExitFault:
+			if err := t.mm.HandleFault(exit.Addr, exit.Access); err != nil {
+				t.Debugf("fault at %#x (%s, rip %#x): %v", exit.Addr, accessString(exit.Access), t.regs.IP(), err)
+				sig := unix.SIGSEGV
+				if errors.Is(err, unix.ENOMEM) {
+					// Out of sandbox memory: the OOM killer's choice.
+					sig = unix.SIGKILL
+				}
+				if exit.Signo == int(unix.SIGBUS) {
+					sig = unix.SIGBUS
+				}
+				t.forceSignal(sig)
+			}
+		case platform.ExitSignal:
+			t.Debugf("signal %d from app at rip %#x", exit.Signo, t.regs.IP())
+			t.forceSignal(unix.Signal(exit.Signo))
+		case platform.ExitInterrupted:
+			// Interrupts only ask the task to look at its state; the
+			// loop condition does.
+		}
+		if t.tg.isExiting() {
+			break
+		}
+	}
+}
+
+func accessString(at platform.AccessType) string {
+	s := []byte("---")
+	if at.Read {
+		s[0] = 'r'
+	}
+	if at.Write {
+		s[1] = 'w'
+	}
+	if at.Execute {
+		s[2] = 'x'
+	}
+	return string(s)
+}
+
+// doSyscall dispatches the syscall in the task's registers.
+func (t *Task) doSyscall() {
+	nr := t.regs.SyscallNo()
+	args := t.regs.SyscallArgs()
+	entry, ok := t.k.Syscalls.Entries[nr]
+	if t.k.Strace {
+		t.straceEnter(nr, entry.Name, args)
+	}
+	var ret uintptr
+	var err error
+	if !ok || entry.Fn == nil {
+		t.k.logUnknown(t, nr, entry.Name)
+		err = unix.ENOSYS
+	} else {
+		ret, err = t.callHandler(entry, args)
+	}
+	if errors.Is(err, ErrNoReturn) {
+		if t.k.Strace {
+			t.straceExit(nr, entry.Name, args, uintptr(t.regs.Regs.Rax), nil)
+		}
+		return
+	}
+	if err != nil {
+		var errno unix.Errno
+		if !errors.As(err, &errno) {
+			// A handler returned a non-errno error: that is a sentry
+			// bug; log it and give the app EIO rather than crash.
+			t.Warningf("syscall %s returned non-errno error: %v", entry.Name, err)
+			errno = unix.EIO
+		}
+		ret = uintptr(-int64(errno))
+	}
+	t.regs.SetReturn(ret)
+	if t.k.Strace {
+		t.straceExit(nr, entry.Name, args, ret, err)
+	}
+}
+
+// callHandler runs a handler, turning a sentry panic into a logged EIO for
+// this syscall: app input must never take the sandbox down, and a panic is a
+// bug to fix, not a crash to suffer.
+func (t *Task) callHandler(entry Syscall, args arch.SyscallArguments) (ret uintptr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.Warningf("BUG: panic in syscall %s: %v\n%s", entry.Name, r, debug.Stack())
+			ret, err = 0, unix.EIO
+		}
+	}()
+	return entry.Fn(t, args)
+}
+
+// forceSignal delivers a synchronous signal. Signal frames are not built
+// yet, so a caught synchronous signal cannot run its handler: the default
+// action applies unless the signal is ignored.
+func (t *Task) forceSignal(sig unix.Signal) {
+	t.exitGroup(WaitStatus{Signal: int(sig), CoreDumped: coreSignal(sig)})
+}
+
+// coreSignal reports whether sig's default action dumps core (signal(7)).
+func coreSignal(sig unix.Signal) bool {
+	switch sig {
+	case unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE,
+		unix.SIGSEGV, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGSYS:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package kernel
+
+import (
+	"sync"
+
+	"pangolin/sentry/limits"
+)
+
+// ThreadGroup is a process (struct signal_struct plus the thread list).
+type ThreadGroup struct {
+	mu sync.Mutex
+
+	// pid is the thread group ID. Immutable.
+	pid int32
+
+	// leader is the thread group leader. Immutable.
+	leader *Task
+
+	// limits is shared by all threads. Immutable pointer.
+	limits *limits.LimitSet
+
+	// tasks counts live threads. Protected by mu.
+	tasks int
+
+	// exiting is set once exit_group(2) or a fatal signal started
+	// tearing the group down; exitStatus is then final. Protected by mu.
+	exiting    bool
+	exitStatus WaitStatus
+
+	// sigactions are the signal handlers, indexed by signal number - 1.
+	// Protected by mu.
+	sigactions [NumSignals]SigAction
+}
+
+// PID returns the thread group ID.
+func (tg *ThreadGroup) PID() int32 { return tg.pid }
+
+// Leader returns the thread group leader.
+func (tg *ThreadGroup) Leader() *Task { return tg.leader }
+
+// Limits returns the resource limits.
+func (tg *ThreadGroup) Limits() *limits.LimitSet { return tg.limits }
+
+// NumSignals is _NSIG.
+const NumSignals = 64
+
+// SigAction is struct k_sigaction as rt_sigaction(2) passes it.
+type SigAction struct {
+	Handler  uint64
+	Flags    uint64
+	Restorer uint64
+	Mask     uint64
+}
+
+// Special handler values.
+const (
+	SigDfl = 0
+	SigIgn = 1
+)
+
+// SigAction returns the action for signal sig (1-based).
+func (tg *ThreadGroup) SigAction(sig int) SigAction {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.sigactions[sig-1]
+}
+
+// SetSigAction replaces the action for sig and returns the old one.
+func (tg *ThreadGroup) SetSigAction(sig int, a SigAction) SigAction {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	old := tg.sigactions[sig-1]
+	tg.sigactions[sig-1] = a
+	return old
+}

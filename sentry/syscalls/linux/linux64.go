@@ -1,0 +1,95 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/kernel"
+)
+
+func sup(name string, fn kernel.SyscallFn) kernel.Syscall {
+	return kernel.Syscall{Name: name, Fn: fn, Support: kernel.Supported}
+}
+
+func partial(name string, fn kernel.SyscallFn, note string) kernel.Syscall {
+	return kernel.Syscall{Name: name, Fn: fn, Support: kernel.PartiallySupported, Note: note}
+}
+
+// coreSyscalls are the process, memory, time and signal syscalls. File
+// syscalls are in fsSyscalls (linux64_fs.go); Table merges both.
+var coreSyscalls = map[uintptr]kernel.Syscall{
+	unix.SYS_EXIT:              sup("exit", Exit),
+	unix.SYS_EXIT_GROUP:        sup("exit_group", ExitGroup),
+	unix.SYS_GETPID:            sup("getpid", Getpid),
+	unix.SYS_GETTID:            sup("gettid", Gettid),
+	unix.SYS_GETPPID:           sup("getppid", Getppid),
+	unix.SYS_GETUID:            sup("getuid", Getuid),
+	unix.SYS_GETEUID:           sup("geteuid", Geteuid),
+	unix.SYS_GETGID:            sup("getgid", Getgid),
+	unix.SYS_GETEGID:           sup("getegid", Getegid),
+	unix.SYS_GETRESUID:         sup("getresuid", Getresuid),
+	unix.SYS_GETRESGID:         sup("getresgid", Getresgid),
+	unix.SYS_GETGROUPS:         sup("getgroups", Getgroups),
+	unix.SYS_SET_TID_ADDRESS:   sup("set_tid_address", SetTidAddress),
+	unix.SYS_SET_ROBUST_LIST:   partial("set_robust_list", SetRobustList, "recorded; not walked on thread death yet"),
+	unix.SYS_ARCH_PRCTL:        sup("arch_prctl", ArchPrctl),
+	unix.SYS_UNAME:             sup("uname", Uname),
+	unix.SYS_PRCTL:             partial("prctl", Prctl, "PR_{SET,GET}_NAME, DUMPABLE, NO_NEW_PRIVS, GET_SECCOMP, CAPBSET_READ"),
+	unix.SYS_SCHED_YIELD:       sup("sched_yield", SchedYield),
+	unix.SYS_SCHED_GETAFFINITY: sup("sched_getaffinity", SchedGetaffinity),
+	unix.SYS_SCHED_SETAFFINITY: partial("sched_setaffinity", SchedSetaffinity, "accepted; the sentry schedules tasks itself"),
+	unix.SYS_GETCPU:            sup("getcpu", Getcpu),
+	unix.SYS_GETPRIORITY:       sup("getpriority", Getpriority),
+	unix.SYS_SETPRIORITY:       partial("setpriority", Setpriority, "accepted, no effect on scheduling"),
+	unix.SYS_GETRLIMIT:         sup("getrlimit", Getrlimit),
+	unix.SYS_SETRLIMIT:         sup("setrlimit", Setrlimit),
+	unix.SYS_PRLIMIT64:         sup("prlimit64", Prlimit64),
+	unix.SYS_GETRUSAGE:         partial("getrusage", Getrusage, "CPU time is task lifetime"),
+	unix.SYS_SYSINFO:           sup("sysinfo", Sysinfo),
+	unix.SYS_GETRANDOM:         sup("getrandom", Getrandom),
+	unix.SYS_EXECVE:            partial("execve", Execve, "single-threaded callers"),
+
+	unix.SYS_BRK:        sup("brk", Brk),
+	unix.SYS_MMAP:       sup("mmap", Mmap),
+	unix.SYS_MUNMAP:     sup("munmap", Munmap),
+	unix.SYS_MPROTECT:   sup("mprotect", Mprotect),
+	unix.SYS_MREMAP:     partial("mremap", Mremap, "no MREMAP_DONTUNMAP; no duplication of shared mappings"),
+	unix.SYS_MADVISE:    sup("madvise", Madvise),
+	unix.SYS_MSYNC:      sup("msync", Msync),
+	unix.SYS_MINCORE:    partial("mincore", Mincore, "every mapped page reads as resident"),
+	unix.SYS_MLOCK:      sup("mlock", Mlock),
+	unix.SYS_MLOCK2:     sup("mlock2", Mlock),
+	unix.SYS_MUNLOCK:    sup("munlock", Mlock),
+	unix.SYS_MLOCKALL:   sup("mlockall", Mlockall),
+	unix.SYS_MUNLOCKALL: sup("munlockall", Mlockall),
+
+	unix.SYS_CLOCK_GETTIME:   partial("clock_gettime", ClockGettime, "CPU-time clocks report task lifetime"),
+	unix.SYS_CLOCK_GETRES:    sup("clock_getres", ClockGetres),
+	unix.SYS_GETTIMEOFDAY:    sup("gettimeofday", Gettimeofday),
+	unix.SYS_TIME:            sup("time", Time),
+	unix.SYS_NANOSLEEP:       sup("nanosleep", Nanosleep),
+	unix.SYS_CLOCK_NANOSLEEP: sup("clock_nanosleep", ClockNanosleep),
+
+	unix.SYS_RT_SIGACTION:   partial("rt_sigaction", RtSigaction, "handlers recorded; delivery to handlers not yet"),
+	unix.SYS_RT_SIGPROCMASK: sup("rt_sigprocmask", RtSigprocmask),
+	unix.SYS_SIGALTSTACK:    sup("sigaltstack", Sigaltstack),
+	unix.SYS_KILL:           partial("kill", Kill, "own process only; default actions"),
+	unix.SYS_TGKILL:         partial("tgkill", Tgkill, "own thread only; default actions"),
+	unix.SYS_TKILL:          partial("tkill", Tkill, "own thread only; default actions"),
+
+	unix.SYS_RSEQ: {Name: "rseq", Support: kernel.Unimplemented, Note: "ENOSYS; glibc falls back"},
+}
+
+// Table returns the amd64 syscall table.
+func Table() *kernel.SyscallTable {
+	t := &kernel.SyscallTable{Entries: make(map[uintptr]kernel.Syscall)}
+	for nr, name := range syscallNames {
+		t.Entries[nr] = kernel.Syscall{Name: name, Support: kernel.Unimplemented}
+	}
+	for nr, e := range coreSyscalls {
+		t.Entries[nr] = e
+	}
+	for nr, e := range fsSyscalls {
+		t.Entries[nr] = e
+	}
+	return t
+}
