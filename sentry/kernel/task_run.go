@@ -53,7 +53,7 @@ func (t *Task) run() {
 			t.doSyscall()
 		case platform.ExitFault:
 			if err := t.mm.HandleFault(exit.Addr, exit.Access); err != nil {
-				t.Debugf("fault at %#x (%s, rip %#x): %v", exit.Addr, accessString(exit.Access), t.regs.IP(), err)
+				t.Debugf("fault at %#x (%s, rip %#x, signo %d code %d): %v", exit.Addr, accessString(exit.Access), t.regs.IP(), exit.Signo, exit.Code, err)
 				sig := unix.SIGSEGV
 				if errors.Is(err, unix.ENOMEM) {
 					// Out of sandbox memory: the OOM killer's choice.

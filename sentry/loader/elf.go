@@ -51,7 +51,9 @@ type elfInfo struct {
 // parseELF reads and validates the ELF header and program headers, with
 // the checks of load_elf_binary() and elf_read_implies_exec(). Every field
 // comes from an untrusted file: bad values are ENOEXEC, never a panic.
-func parseELF(f File) (*elfInfo, error) {
+func parseELF(f interface {
+	ReadAt([]byte, int64) (int, error)
+}) (*elfInfo, error) {
 	var hdr [ehdrSize]byte
 	if n, err := f.ReadAt(hdr[:], 0); err != nil && n < ehdrSize || n < ehdrSize {
 		return nil, unix.ENOEXEC

@@ -135,6 +135,7 @@ func mapImage(m *mm.MemoryManager, f File, e *elfInfo, bias uint64, name string)
 	if err != nil {
 		return unix.EACCES
 	}
+	defer mf.DecRef()
 	dev, ino := f.DevIno()
 	for _, ph := range e.phdrs {
 		if ph.typ != ptLoad || ph.memsz == 0 {

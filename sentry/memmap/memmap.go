@@ -15,6 +15,14 @@ type File interface {
 	// Mappable returns the shared backing of the file, or nil if the file
 	// cannot be mapped MAP_SHARED (mmap then fails with ENODEV).
 	Mappable() Mappable
+
+	// IncRef and DecRef count the mappings using the file. A mapping
+	// outlives the file descriptor it was made from (mmap then close is
+	// the common case), so the File must keep its backing (host FD,
+	// inode) alive until the last DecRef. MMapFile returns a File with
+	// one reference that the caller owns.
+	IncRef()
+	DecRef()
 }
 
 // Mappable is a file whose pages can be mapped shared into app address spaces

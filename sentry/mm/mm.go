@@ -146,6 +146,11 @@ func (m *MemoryManager) Release() {
 		}
 		delete(m.ptes, a)
 	}
+	for _, v := range m.vmas {
+		if v.file != nil {
+			v.file.DecRef()
+		}
+	}
 	m.vmas = nil
 	if m.as != nil {
 		m.as.Release()
@@ -177,6 +182,7 @@ func (m *MemoryManager) splitAt(a uintptr) {
 	nv.start = a
 	if v.file != nil {
 		nv.off = v.fileOffset(a)
+		v.file.IncRef()
 	}
 	v.end = a
 	m.vmas = append(m.vmas, nil)
@@ -242,6 +248,9 @@ func (m *MemoryManager) removeRange(start, end uintptr) {
 	m.vmas = kept
 	for _, v := range removed {
 		m.dropPTEs(v.start, v.end)
+		if v.file != nil {
+			v.file.DecRef()
+		}
 	}
 	if m.as != nil {
 		_ = m.as.Unmap(start, end-start)
@@ -297,7 +306,8 @@ type MMapOpts struct {
 }
 
 // MMap creates a mapping (do_mmap() in mm/mmap.c) and returns its address.
-// Length must be non-zero; it is rounded up to a page.
+// Length must be non-zero; it is rounded up to a page. The mapping takes its
+// own reference on o.File; the caller keeps its own.
 func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	length, ok := pageUp(o.Length)
 	if o.Length == 0 || !ok || length > m.maxAddr {
@@ -363,6 +373,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 	}
 	v.start, v.end = addr, addr+length
+	if v.file != nil {
+		v.file.IncRef()
+	}
 	m.insertVMA(v)
 	return addr, nil
 }

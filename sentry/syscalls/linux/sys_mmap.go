@@ -104,6 +104,7 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
+		defer file.DecRef()
 		o.File = file
 		o.Offset = off
 		if di, ok := any(f).(interface{ DevIno() (uint64, uint64) }); ok {
