@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,13 +20,30 @@ type fdEntry struct {
 // FDTable maps a task's file descriptor numbers to open file descriptions.
 // It is shared between tasks created with CLONE_FILES.
 type FDTable struct {
+	// refs counts the tasks sharing the table (CLONE_FILES).
+	refs atomic.Int64
+
 	mu sync.Mutex
 	// entries is indexed by fd number; nil file means free. Protected by mu.
 	entries []fdEntry
 }
 
-// NewFDTable returns an empty table.
-func NewFDTable() *FDTable { return &FDTable{} }
+// NewFDTable returns an empty table with one reference.
+func NewFDTable() *FDTable {
+	t := &FDTable{}
+	t.refs.Store(1)
+	return t
+}
+
+// IncRef takes a reference for another task sharing the table.
+func (t *FDTable) IncRef() { t.refs.Add(1) }
+
+// DecRef drops a task's reference; the last one closes every descriptor.
+func (t *FDTable) DecRef() {
+	if t.refs.Add(-1) == 0 {
+		t.RemoveAll()
+	}
+}
 
 // Get returns the file for fd with a new reference, or EBADF.
 func (t *FDTable) Get(fd int32) (*FileDescription, FDFlags, error) {
@@ -140,6 +158,7 @@ func (t *FDTable) Fork() *FDTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	nt := &FDTable{entries: make([]fdEntry, len(t.entries))}
+	nt.refs.Store(1)
 	for i, e := range t.entries {
 		if e.file != nil {
 			e.file.IncRef()

@@ -31,3 +31,6 @@ func (c *FSContext) Fork() *FSContext { return &FSContext{} }
 
 // DecRef releases the context's references when a task drops it.
 func (c *FSContext) DecRef() {}
+
+// IncRef takes a reference for another task sharing the context.
+func (c *FSContext) IncRef() {}

@@ -39,6 +39,9 @@ type Kernel struct {
 	mu sync.Mutex
 	// tasks maps TIDs to live tasks. Protected by mu.
 	tasks map[int32]*Task
+	// tgs maps PIDs to live and zombie thread groups; a PID is not reused
+	// before its zombie is reaped. Protected by mu.
+	tgs map[int32]*ThreadGroup
 	// nextTID is the next TID to hand out. Protected by mu.
 	nextTID int32
 	// unknownSyscalls records which unimplemented numbers were logged.
@@ -111,6 +114,7 @@ func New(c Config) *Kernel {
 		Domainname:      "(none)",
 		Boot:            time.Now(),
 		tasks:           make(map[int32]*Task),
+		tgs:             make(map[int32]*ThreadGroup),
 		nextTID:         1,
 		unknownSyscalls: make(map[uintptr]bool),
 		initExited:      make(chan struct{}),
@@ -135,10 +139,11 @@ type InitArgs struct {
 // running it. Load errors (ENOENT, EACCES, ENOEXEC) are returned before
 // anything runs.
 func (k *Kernel) StartInit(a InitArgs) error {
-	tg := &ThreadGroup{limits: a.Limits}
-	if tg.limits == nil {
-		tg.limits = limits.NewDefault()
+	ls := a.Limits
+	if ls == nil {
+		ls = limits.NewDefault()
 	}
+	tg := newThreadGroup(nil, ls)
 	t := &Task{
 		k:           k,
 		tg:          tg,
@@ -155,6 +160,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	tg.leader = t
 	tg.tasks = 1
 	k.tasks[t.tid] = t
+	k.tgs[tg.pid] = tg
 	k.initTG = tg
 	k.mu.Unlock()
 

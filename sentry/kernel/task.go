@@ -62,6 +62,9 @@ type Task struct {
 	// noNewPrivs is prctl(PR_SET_NO_NEW_PRIVS).
 	noNewPrivs bool
 
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
+
 	// exe is the path of the running executable.
 	exe string
 

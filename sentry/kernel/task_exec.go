@@ -67,6 +67,7 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 		base = base[:15]
 	}
 	t.name = base
+	t.releaseVfork()
 	return nil
 }
 

@@ -45,13 +45,14 @@ func (t *Task) exitThread(code int) {
 // exitNotify releases the task's resources and, for the last thread of
 // init, reports the sandbox's exit status.
 func (t *Task) exitNotify() {
+	t.releaseVfork()
 	if t.clearChildTID != 0 {
 		// CLONE_CHILD_CLEARTID: zero the TID word (the futex wake comes
 		// with threads).
 		_ = t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0})
 	}
 	if t.fdTable != nil {
-		t.fdTable.RemoveAll()
+		t.fdTable.DecRef()
 	}
 	if t.fsc != nil {
 		t.fsc.DecRef()
@@ -66,15 +67,78 @@ func (t *Task) exitNotify() {
 	tg := t.tg
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
-	k.mu.Unlock()
 	tg.mu.Lock()
 	tg.tasks--
 	last := tg.tasks == 0
 	status := tg.exitStatus
 	tg.mu.Unlock()
+	if last {
+		k.becomeZombieLocked(tg)
+	}
+	k.mu.Unlock()
 	if last && tg == k.initTG {
 		k.initStatus = status
 		close(k.initExited)
+		// Init's death ends the sandbox: kill every other process
+		// (zap_pid_ns_processes()).
+		k.killAll()
+	}
+}
+
+// becomeZombieLocked turns tg into a zombie (exit_notify()): its children go
+// to init, and its parent is told, or reaps it at once if the parent ignores
+// SIGCHLD.
+//
+// Preconditions: k.mu is held; tg's last thread has exited.
+func (k *Kernel) becomeZombieLocked(tg *ThreadGroup) {
+	tg.zombie = true
+	for c := range tg.children {
+		delete(tg.children, c)
+		if k.initTG != nil && k.initTG != tg {
+			c.parent = k.initTG
+			k.initTG.children[c] = struct{}{}
+			if c.zombie {
+				notify(k.initTG.childEvent)
+			}
+		} else {
+			c.parent = nil
+		}
+	}
+	p := tg.parent
+	if p == nil {
+		delete(k.tgs, tg.pid)
+		return
+	}
+	// A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees
+	// zombies (do_notify_parent()).
+	a := p.SigAction(int(unix.SIGCHLD))
+	if tg.exitSignal == int(unix.SIGCHLD) && (a.Handler == SigIgn || a.Flags&saNoCldWait != 0) {
+		delete(p.children, tg)
+		delete(k.tgs, tg.pid)
+	}
+	notify(p.childEvent)
+}
+
+// saNoCldWait is SA_NOCLDWAIT.
+const saNoCldWait = 2
+
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// killAll makes every remaining task exit with SIGKILL.
+func (k *Kernel) killAll() {
+	for _, t := range k.Tasks() {
+		t.tg.mu.Lock()
+		if !t.tg.exiting {
+			t.tg.exiting = true
+			t.tg.exitStatus = WaitStatus{Signal: int(unix.SIGKILL)}
+		}
+		t.tg.mu.Unlock()
+		t.Interrupt()
 	}
 }
 

@@ -3,7 +3,14 @@ package kernel
 import "time"
 
 // PPID returns the parent's TGID as seen in the sandbox (0 for init).
-func (t *Task) PPID() int32 { return 0 }
+func (t *Task) PPID() int32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if p := t.tg.parent; p != nil {
+		return p.pid
+	}
+	return 0
+}
 
 // SetClearChildTID records set_tid_address(2)'s address.
 func (t *Task) SetClearChildTID(a uintptr) { t.clearChildTID = a }

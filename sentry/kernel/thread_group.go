@@ -30,6 +30,30 @@ type ThreadGroup struct {
 	// sigactions are the signal handlers, indexed by signal number - 1.
 	// Protected by mu.
 	sigactions [NumSignals]SigAction
+
+	// The process tree is protected by Kernel.mu.
+	//
+	// parent is the parent process (nil for init).
+	parent *ThreadGroup
+	// children are the live and zombie child processes.
+	children map[*ThreadGroup]struct{}
+	// zombie is set when the last thread has exited and the group waits
+	// to be reaped.
+	zombie bool
+	// exitSignal is sent to the parent on exit (clone's CSIGNAL).
+	exitSignal int
+	// childEvent is signalled (non-blocking) when a child changes state.
+	// Immutable channel.
+	childEvent chan struct{}
+}
+
+func newThreadGroup(parent *ThreadGroup, ls *limits.LimitSet) *ThreadGroup {
+	return &ThreadGroup{
+		parent:     parent,
+		limits:     ls,
+		children:   make(map[*ThreadGroup]struct{}),
+		childEvent: make(chan struct{}, 1),
+	}
 }
 
 // PID returns the thread group ID.

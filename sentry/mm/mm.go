@@ -86,6 +86,11 @@ type pte struct {
 	// private pages are memory-file pages holding one reference owned by
 	// this mm.
 	private bool
+	// cow is set on private pages shared with another address space
+	// after fork: they are mapped without write permission, and a write
+	// copies them (or takes them over when this mm holds the last
+	// reference).
+	cow bool
 	// mapped is the permission of the host mapping (NoAccess: none).
 	mapped platform.AccessType
 }
@@ -509,6 +514,15 @@ func (m *MemoryManager) remapLocked(start, end uintptr) {
 				flush(a)
 				continue
 			}
+			if p.cow && v.perms.Write {
+				// Copy-on-write pages stay write-protected.
+				flush(a)
+				ro := v.perms
+				ro.Write = false
+				_ = m.as.MapFile(a, p.fd, p.off, pageSize, ro)
+				p.mapped = ro
+				continue
+			}
 			if runStart != 0 && (p.fd != runFD || p.off != runOff+uint64(a-runStart)) {
 				flush(a)
 			}
@@ -772,6 +786,31 @@ func (m *MemoryManager) pageLocked(addr uintptr, at platform.AccessType, fromApp
 	}
 	page := pageDown(addr)
 	if p := m.ptes[page]; p != nil {
+		if p.cow {
+			// A fault on a copy-on-write page that is already mapped
+			// readable can only be a write (ptrace cannot tell us).
+			write := at.Write || (fromApp && p.mapped.Read && v.perms.Write)
+			if write {
+				if err := m.breakCOWLocked(page, p, v); err != nil {
+					return nil, err
+				}
+				return p, nil
+			}
+			if fromApp {
+				if p.mapped.Read {
+					return nil, unix.EFAULT
+				}
+				ro := v.perms
+				ro.Write = false
+				if m.as != nil {
+					if err := m.as.MapFile(page, p.fd, p.off, pageSize, ro); err != nil {
+						return nil, err
+					}
+				}
+				p.mapped = ro
+			}
+			return p, nil
+		}
 		if fromApp {
 			if p.mapped == v.perms {
 				return nil, unix.EFAULT

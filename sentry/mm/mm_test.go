@@ -181,3 +181,51 @@ func TestMremapAndBrk(t *testing.T) {
 		t.Errorf("brk shrink = %#x", got)
 	}
 }
+
+func TestForkCopyOnWrite(t *testing.T) {
+	m, as := newTestMM(t)
+	a, _ := m.MMap(MMapOpts{Length: 4 * pageSize, Perms: platform.ReadWrite, Private: true})
+	m.CopyOut(a, []byte("parent"))
+	if as.pages[a] != platform.ReadWrite {
+		t.Fatalf("page not mapped rw before fork")
+	}
+	cas := &fakeAS{pages: map[uintptr]platform.AccessType{}}
+	c := m.Fork()
+	c.SetAddressSpace(cas)
+	if as.pages[a] != platform.Read {
+		t.Errorf("fork left the parent's page writable: %v", as.pages[a])
+	}
+	used := m.mf.Usage()
+	// The child reads the shared page, then writes its own copy.
+	buf := make([]byte, 6)
+	if _, err := c.CopyIn(a, buf); err != nil || string(buf) != "parent" {
+		t.Fatalf("child read %q, %v", buf, err)
+	}
+	if m.mf.Usage() != used {
+		t.Errorf("a read copied the page")
+	}
+	c.CopyOut(a, []byte("child!"))
+	if m.mf.Usage() != used+pageSize {
+		t.Errorf("a write did not copy exactly one page: %d -> %d", used, m.mf.Usage())
+	}
+	m.CopyIn(a, buf)
+	if string(buf) != "parent" {
+		t.Errorf("parent sees %q after the child's write", buf)
+	}
+	// The parent now holds the only reference: a write fault reuses the
+	// page instead of copying.
+	if err := m.HandleFault(a, platform.AccessType{Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m.mf.Usage() != used+pageSize {
+		t.Errorf("last reference was copied, not reused")
+	}
+	if as.pages[a] != platform.ReadWrite {
+		t.Errorf("parent page not writable again: %v", as.pages[a])
+	}
+	c.Release()
+	m.Release()
+	if m.mf.Usage() != 0 {
+		t.Errorf("leaked %d bytes", m.mf.Usage())
+	}
+}

@@ -47,6 +47,12 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_SYSINFO:           sup("sysinfo", Sysinfo),
 	unix.SYS_GETRANDOM:         sup("getrandom", Getrandom),
 	unix.SYS_EXECVE:            partial("execve", Execve, "single-threaded callers"),
+	unix.SYS_CLONE:             partial("clone", Clone, "no shared address spaces yet: threads get EAGAIN; vfork runs on a copy"),
+	unix.SYS_CLONE3:            partial("clone3", Clone3, "as clone"),
+	unix.SYS_FORK:              sup("fork", Fork),
+	unix.SYS_VFORK:             partial("vfork", Vfork, "child runs on a copy of the address space"),
+	unix.SYS_WAIT4:             partial("wait4", Wait4, "process groups match any child; no stop/continue reports"),
+	unix.SYS_WAITID:            partial("waitid", Waitid, "as wait4"),
 
 	unix.SYS_BRK:        sup("brk", Brk),
 	unix.SYS_MMAP:       sup("mmap", Mmap),
