@@ -44,8 +44,19 @@ type Task struct {
 	robustList    uintptr
 	robustListLen uint64
 
-	// sigMask is the blocked signal set (rt_sigprocmask).
+	// sigMask is the blocked signal set (rt_sigprocmask). Written only by
+	// the task goroutine, with tg.mu held; read under tg.mu by senders.
 	sigMask uint64
+
+	// savedMask is restored after the next handler frame is set up (or
+	// at once if no handler runs): sigsuspend's temporary mask.
+	savedMask     uint64
+	haveSavedMask bool
+
+	// pending and pendingInfo are the thread-directed pending signals.
+	// Protected by tg.mu.
+	pending     uint64
+	pendingInfo [NumSignals]SigInfo
 
 	// name is the comm name (PR_SET_NAME), at most 15 bytes.
 	name string

@@ -148,17 +148,8 @@ func (t *Task) Exit(code int) { t.exitThread(code & 0xff) }
 // ExitGroup implements exit_group(2) for the syscall layer.
 func (t *Task) ExitGroup(code int) { t.exitGroup(WaitStatus{Code: code & 0xff}) }
 
-// SendSignalToSelf applies sig's default or ignore disposition to t's
-// process (kill(getpid(), sig) before handlers can run).
-func (t *Task) SendSignalToSelf(sig unix.Signal) {
-	a := t.tg.SigAction(int(sig))
-	if sig != unix.SIGKILL && sig != unix.SIGSTOP && a.Handler == SigIgn {
-		return
-	}
-	switch sig {
-	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH, unix.SIGCONT:
-		// Default action: ignore.
-		return
-	}
-	t.forceSignal(sig)
+// SignalProcess sends sig from t to the process tg (kill(2)). Permission
+// checks (kill_ok_by_cred()) are the caller's.
+func (t *Task) SignalProcess(tg *ThreadGroup, sig int) {
+	t.k.SendSignal(tg, SigInfo{Signo: sig, Code: SIUser, PID: t.tg.pid, UID: t.creds.RealUID})
 }

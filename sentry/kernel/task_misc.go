@@ -29,7 +29,9 @@ func (t *Task) SigMask() uint64 { return t.sigMask }
 // SetSigMask replaces the blocked set; SIGKILL and SIGSTOP can never be
 // blocked (sigprocmask(2)).
 func (t *Task) SetSigMask(m uint64) {
+	t.tg.mu.Lock()
 	t.sigMask = m &^ (1<<(9-1) | 1<<(19-1))
+	t.tg.mu.Unlock()
 }
 
 // SetName sets the comm name (PR_SET_NAME), truncated to 15 bytes.
@@ -70,18 +72,34 @@ func (k *Kernel) TotalMemory() uint64 {
 }
 
 // Sleep blocks for d. It reports whether the full duration elapsed; it
-// returns early (false) when the task is interrupted by a signal or the
-// thread group is exiting.
+// returns early (false) when a signal is pending for the task or its thread
+// group is exiting.
 func (t *Task) Sleep(d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-t.interruptCh:
-		return false
+	for {
+		select {
+		case <-timer.C:
+			return true
+		case <-t.interruptCh:
+			if t.Interrupted() {
+				return false
+			}
+		}
 	}
 }
+
+// Interrupted reports whether a blocking syscall should stop waiting: an
+// unblocked signal is pending or the thread group is exiting.
+func (t *Task) Interrupted() bool {
+	t.tg.mu.Lock()
+	defer t.tg.mu.Unlock()
+	return t.tg.exiting || (t.pending|t.tg.pending)&^t.sigMask != 0
+}
+
+// InterruptChan is signalled when the task may have been interrupted;
+// blocking code selects on it and then checks Interrupted.
+func (t *Task) InterruptChan() <-chan struct{} { return t.interruptCh }
 
 // Interrupt wakes the task from a blocking syscall or app execution.
 func (t *Task) Interrupt() {

@@ -41,7 +41,13 @@ func (t *Task) start(setup func() error, errc chan<- error) {
 // it, repeat until the task exits.
 func (t *Task) run() {
 	defer t.exitNotify()
-	for !t.exitRequested {
+	afterSyscall := false
+	for {
+		t.handleSignals(afterSyscall)
+		afterSyscall = false
+		if t.exitRequested || t.tg.isExiting() {
+			break
+		}
 		exit, err := t.pctx.Switch(t.mm.AddressSpace(), &t.regs)
 		if err != nil {
 			t.Warningf("platform failure: %v", err)
@@ -51,28 +57,27 @@ func (t *Task) run() {
 		switch exit.Kind {
 		case platform.ExitSyscall:
 			t.doSyscall()
+			afterSyscall = true
 		case platform.ExitFault:
 			if err := t.mm.HandleFault(exit.Addr, exit.Access); err != nil {
 				t.Debugf("fault at %#x (%s, rip %#x, signo %d code %d): %v", exit.Addr, accessString(exit.Access), t.regs.IP(), exit.Signo, exit.Code, err)
-				sig := unix.SIGSEGV
 				if errors.Is(err, unix.ENOMEM) {
 					// Out of sandbox memory: the OOM killer's choice.
-					sig = unix.SIGKILL
+					t.exitGroup(WaitStatus{Signal: int(unix.SIGKILL)})
+					break
 				}
+				sig := unix.SIGSEGV
 				if exit.Signo == int(unix.SIGBUS) {
 					sig = unix.SIGBUS
 				}
-				t.forceSignal(sig)
+				t.ForceSignal(SigInfo{Signo: int(sig), Code: t.mm.SegvCode(exit.Addr), Addr: uint64(exit.Addr)})
 			}
 		case platform.ExitSignal:
 			t.Debugf("signal %d from app at rip %#x", exit.Signo, t.regs.IP())
-			t.forceSignal(unix.Signal(exit.Signo))
+			t.ForceSignal(SigInfo{Signo: exit.Signo, Code: exit.Code, Addr: uint64(exit.Addr)})
 		case platform.ExitInterrupted:
 			// Interrupts only ask the task to look at its state; the
-			// loop condition does.
-		}
-		if t.tg.isExiting() {
-			break
+			// top of the loop does.
 		}
 	}
 }
@@ -140,13 +145,6 @@ func (t *Task) callHandler(entry Syscall, args arch.SyscallArguments) (ret uintp
 		}
 	}()
 	return entry.Fn(t, args)
-}
-
-// forceSignal delivers a synchronous signal. Signal frames are not built
-// yet, so a caught synchronous signal cannot run its handler: the default
-// action applies unless the signal is ignored.
-func (t *Task) forceSignal(sig unix.Signal) {
-	t.exitGroup(WaitStatus{Signal: int(sig), CoreDumped: coreSignal(sig)})
 }
 
 // coreSignal reports whether sig's default action dumps core (signal(7)).

@@ -56,8 +56,8 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 		select {
 		case <-t.tg.childEvent:
 		case <-t.interruptCh:
-			if t.tg.isExiting() {
-				return nil, unix.EINTR
+			if t.Interrupted() {
+				return nil, ERestartSys
 			}
 		}
 	}

@@ -31,6 +31,11 @@ type ThreadGroup struct {
 	// Protected by mu.
 	sigactions [NumSignals]SigAction
 
+	// pending and pendingInfo are the process-directed pending signals.
+	// Protected by mu.
+	pending     uint64
+	pendingInfo [NumSignals]SigInfo
+
 	// The process tree is protected by Kernel.mu.
 	//
 	// parent is the parent process (nil for init).

@@ -75,12 +75,16 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_NANOSLEEP:       sup("nanosleep", Nanosleep),
 	unix.SYS_CLOCK_NANOSLEEP: sup("clock_nanosleep", ClockNanosleep),
 
-	unix.SYS_RT_SIGACTION:   partial("rt_sigaction", RtSigaction, "handlers recorded; delivery to handlers not yet"),
+	unix.SYS_RT_SIGACTION:   sup("rt_sigaction", RtSigaction),
+	unix.SYS_RT_SIGRETURN:   sup("rt_sigreturn", RtSigreturn),
+	unix.SYS_RT_SIGPENDING:  sup("rt_sigpending", RtSigpending),
+	unix.SYS_RT_SIGSUSPEND:  sup("rt_sigsuspend", RtSigsuspend),
+	unix.SYS_PAUSE:          sup("pause", Pause),
 	unix.SYS_RT_SIGPROCMASK: sup("rt_sigprocmask", RtSigprocmask),
 	unix.SYS_SIGALTSTACK:    sup("sigaltstack", Sigaltstack),
-	unix.SYS_KILL:           partial("kill", Kill, "own process only; default actions"),
-	unix.SYS_TGKILL:         partial("tgkill", Tgkill, "own thread only; default actions"),
-	unix.SYS_TKILL:          partial("tkill", Tkill, "own thread only; default actions"),
+	unix.SYS_KILL:           partial("kill", Kill, "no process groups yet: -pgid means the process pgid"),
+	unix.SYS_TGKILL:         sup("tgkill", Tgkill),
+	unix.SYS_TKILL:          sup("tkill", Tkill),
 
 	unix.SYS_RSEQ: {Name: "rseq", Support: kernel.Unimplemented, Note: "ENOSYS; glibc falls back"},
 }

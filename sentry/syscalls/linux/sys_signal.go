@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/sentry/arch"
+	"pangolin/sentry/auth"
 	"pangolin/sentry/kernel"
 )
 
@@ -144,64 +145,141 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// signalSelf applies sig to the caller's own process for kill/tkill/tgkill
-// aimed at itself.
-func signalSelf(t *kernel.Task, sig int) (uintptr, error) {
-	if sig < 0 || sig > kernel.NumSignals {
-		return 0, unix.EINVAL
+// mayKill reports whether sender may signal target (kill_ok_by_cred()):
+// root, or a matching real or effective uid.
+func mayKill(t *kernel.Task, target *kernel.ThreadGroup) bool {
+	c := t.Credentials()
+	if c.HasCapability(auth.CapKill) {
+		return true
 	}
-	if sig == 0 {
-		return 0, nil
-	}
-	t.SendSignalToSelf(unix.Signal(sig))
-	return 0, nil
+	tc := target.Leader().Credentials()
+	return c.EffectiveUID == tc.SavedUID || c.EffectiveUID == tc.RealUID ||
+		c.RealUID == tc.SavedUID || c.RealUID == tc.RealUID
 }
 
-// Kill implements Linux syscall kill(2) for the processes that exist in the
-// sandbox.
+// Kill implements Linux syscall kill(2). Process groups are not modelled
+// yet: pid 0 and -pgid address the caller's own process or the process whose
+// PID is pgid.
 func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	pid, sig := args[0].Int(), int(args[1].Int())
 	if sig < 0 || sig > kernel.NumSignals {
 		return 0, unix.EINVAL
 	}
-	self := t.ThreadGroup().PID()
+	k := t.Kernel()
+	var targets []*kernel.ThreadGroup
 	switch {
-	case pid == self || pid == 0 || pid == -self:
-		return signalSelf(t, sig)
+	case pid > 0:
+		if tg := k.ThreadGroupByPID(pid); tg != nil {
+			targets = append(targets, tg)
+		}
+	case pid == 0:
+		targets = append(targets, t.ThreadGroup())
 	case pid == -1:
-		// Every process the caller may signal except itself and init:
-		// with a single process that is nobody.
+		// Every process but init and the caller (kill_something_info()).
+		for _, tg := range k.ThreadGroups() {
+			if tg != t.ThreadGroup() && !k.IsInit(tg) {
+				targets = append(targets, tg)
+			}
+		}
+		if len(targets) == 0 {
+			return 0, unix.ESRCH
+		}
+	default:
+		if pid == -1<<31 {
+			return 0, unix.ESRCH
+		}
+		if tg := k.ThreadGroupByPID(-pid); tg != nil {
+			targets = append(targets, tg)
+		}
+	}
+	if len(targets) == 0 {
 		return 0, unix.ESRCH
 	}
-	return 0, unix.ESRCH
+	sent := false
+	for _, tg := range targets {
+		if !mayKill(t, tg) {
+			continue
+		}
+		sent = true
+		if sig != 0 {
+			t.SignalProcess(tg, sig)
+		}
+	}
+	if !sent {
+		return 0, unix.EPERM
+	}
+	return 0, nil
+}
+
+// signalThread is tgkill/tkill's common part.
+func signalThread(t *kernel.Task, tgid, tid int32, sig int) (uintptr, error) {
+	if sig < 0 || sig > kernel.NumSignals {
+		return 0, unix.EINVAL
+	}
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || (tgid > 0 && target.ThreadGroup().PID() != tgid) {
+		return 0, unix.ESRCH
+	}
+	if !mayKill(t, target.ThreadGroup()) {
+		return 0, unix.EPERM
+	}
+	if sig != 0 {
+		target.SendThreadSignal(kernel.SigInfo{Signo: sig, Code: kernel.SITkill, PID: t.ThreadGroup().PID(), UID: t.Credentials().RealUID})
+	}
+	return 0, nil
 }
 
 // Tgkill implements Linux syscall tgkill(2).
 func Tgkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	tgid, tid, sig := args[0].Int(), args[1].Int(), int(args[2].Int())
+	tgid, tid := args[0].Int(), args[1].Int()
 	if tgid <= 0 || tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	if tgid != t.ThreadGroup().PID() || tid != t.TID() {
-		if sig < 0 || sig > kernel.NumSignals {
-			return 0, unix.EINVAL
-		}
-		return 0, unix.ESRCH
-	}
-	return signalSelf(t, sig)
+	return signalThread(t, tgid, tid, int(args[2].Int()))
 }
 
 // Tkill implements Linux syscall tkill(2).
 func Tkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	tid, sig := args[0].Int(), int(args[1].Int())
+	tid := args[0].Int()
 	if tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	if tid != t.TID() {
-		if sig < 0 || sig > kernel.NumSignals {
-			return 0, unix.EINVAL
-		}
-		return 0, unix.ESRCH
+	return signalThread(t, 0, tid, int(args[1].Int()))
+}
+
+// RtSigreturn implements Linux syscall rt_sigreturn(2).
+func RtSigreturn(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.SigReturn()
+}
+
+// RtSigpending implements Linux syscall rt_sigpending(2).
+func RtSigpending(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args[1].SizeT() > sigsetSize {
+		return 0, unix.EINVAL
 	}
-	return signalSelf(t, sig)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], t.PendingSignals()&t.SigMask())
+	return 0, t.CopyOutBytes(args[0].Pointer(), b[:args[1].SizeT()])
+}
+
+// RtSigsuspend implements Linux syscall rt_sigsuspend(2): wait with a
+// temporary mask until a signal is delivered. It always fails with EINTR
+// (ERESTARTNOHAND until a handler ran); the old mask comes back when the
+// handler returns.
+func RtSigsuspend(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args[1].SizeT() != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	if err := t.CopyInBytes(args[0].Pointer(), b[:]); err != nil {
+		return 0, err
+	}
+	t.SuspendWithMask(binary.LittleEndian.Uint64(b[:]))
+	return 0, kernel.ERestartNoHand
+}
+
+// Pause implements Linux syscall pause(2).
+func Pause(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	t.SuspendWithMask(t.SigMask())
+	return 0, kernel.ERestartNoHand
 }
