@@ -157,6 +157,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	t.tid = k.nextTID
 	k.nextTID++
 	tg.pid = t.tid
+	tg.pgid, tg.sid = tg.pid, tg.pid
 	tg.leader = t
 	tg.tasks = 1
 	k.tasks[t.tid] = t

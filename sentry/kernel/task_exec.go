@@ -67,6 +67,9 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 		base = base[:15]
 	}
 	t.name = base
+	t.k.mu.Lock()
+	t.tg.execed = true
+	t.k.mu.Unlock()
 	t.releaseVfork()
 	return nil
 }

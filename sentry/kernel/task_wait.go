@@ -4,8 +4,8 @@ import "golang.org/x/sys/unix"
 
 // WaitOptions select children for Wait, in wait4(2)'s terms.
 type WaitOptions struct {
-	// PID is wait4's pid argument: > 0 that child, -1 any child, 0 or
-	// < -1 a process group (process groups come later: any child).
+	// PID is wait4's pid argument: > 0 that child, -1 any child, 0 a
+	// child in the caller's process group, < -1 a child in group -PID.
 	PID int32
 	// NoHang returns at once when no child is ready (WNOHANG).
 	NoHang bool
@@ -29,7 +29,10 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 		k.mu.Lock()
 		matched := false
 		for c := range t.tg.children {
-			if o.PID > 0 && c.pid != o.PID {
+			switch {
+			case o.PID > 0 && c.pid != o.PID,
+				o.PID == 0 && c.pgid != t.tg.pgid,
+				o.PID < -1 && c.pgid != -o.PID:
 				continue
 			}
 			matched = true

@@ -47,6 +47,11 @@ type ThreadGroup struct {
 	zombie bool
 	// exitSignal is sent to the parent on exit (clone's CSIGNAL).
 	exitSignal int
+	// pgid and sid are the process group and session IDs.
+	pgid, sid int32
+	// execed is set once the process has called execve (setpgid on it
+	// from the parent then fails with EACCES).
+	execed bool
 	// childEvent is signalled (non-blocking) when a child changes state.
 	// Immutable channel.
 	childEvent chan struct{}

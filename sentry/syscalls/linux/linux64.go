@@ -51,8 +51,13 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_CLONE3:            partial("clone3", Clone3, "as clone"),
 	unix.SYS_FORK:              sup("fork", Fork),
 	unix.SYS_VFORK:             partial("vfork", Vfork, "child runs on a copy of the address space"),
-	unix.SYS_WAIT4:             partial("wait4", Wait4, "process groups match any child; no stop/continue reports"),
+	unix.SYS_WAIT4:             partial("wait4", Wait4, "no stop/continue reports"),
 	unix.SYS_WAITID:            partial("waitid", Waitid, "as wait4"),
+	unix.SYS_SETPGID:           sup("setpgid", Setpgid),
+	unix.SYS_GETPGID:           sup("getpgid", Getpgid),
+	unix.SYS_GETPGRP:           sup("getpgrp", Getpgrp),
+	unix.SYS_SETSID:            sup("setsid", Setsid),
+	unix.SYS_GETSID:            sup("getsid", Getsid),
 
 	unix.SYS_BRK:        sup("brk", Brk),
 	unix.SYS_MMAP:       sup("mmap", Mmap),
@@ -82,7 +87,7 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_PAUSE:          sup("pause", Pause),
 	unix.SYS_RT_SIGPROCMASK: sup("rt_sigprocmask", RtSigprocmask),
 	unix.SYS_SIGALTSTACK:    sup("sigaltstack", Sigaltstack),
-	unix.SYS_KILL:           partial("kill", Kill, "no process groups yet: -pgid means the process pgid"),
+	unix.SYS_KILL:           sup("kill", Kill),
 	unix.SYS_TGKILL:         sup("tgkill", Tgkill),
 	unix.SYS_TKILL:          sup("tkill", Tkill),
 

@@ -157,9 +157,7 @@ func mayKill(t *kernel.Task, target *kernel.ThreadGroup) bool {
 		c.RealUID == tc.SavedUID || c.RealUID == tc.RealUID
 }
 
-// Kill implements Linux syscall kill(2). Process groups are not modelled
-// yet: pid 0 and -pgid address the caller's own process or the process whose
-// PID is pgid.
+// Kill implements Linux syscall kill(2) (kill_something_info()).
 func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	pid, sig := args[0].Int(), int(args[1].Int())
 	if sig < 0 || sig > kernel.NumSignals {
@@ -173,7 +171,7 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			targets = append(targets, tg)
 		}
 	case pid == 0:
-		targets = append(targets, t.ThreadGroup())
+		targets = k.ProcessGroup(k.PGID(t.ThreadGroup()))
 	case pid == -1:
 		// Every process but init and the caller (kill_something_info()).
 		for _, tg := range k.ThreadGroups() {
@@ -188,9 +186,7 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if pid == -1<<31 {
 			return 0, unix.ESRCH
 		}
-		if tg := k.ThreadGroupByPID(-pid); tg != nil {
-			targets = append(targets, tg)
-		}
+		targets = k.ProcessGroup(-pid)
 	}
 	if len(targets) == 0 {
 		return 0, unix.ESRCH
