@@ -73,6 +73,7 @@ func (t *Task) exitNotify() {
 	status := tg.exitStatus
 	tg.mu.Unlock()
 	if last {
+		tg.stopTimers()
 		k.becomeZombieLocked(tg)
 	}
 	k.mu.Unlock()

@@ -31,6 +31,9 @@ type ThreadGroup struct {
 	// Protected by mu.
 	sigactions [NumSignals]SigAction
 
+	// realTimer is ITIMER_REAL, created on first use. Protected by mu.
+	realTimer *realTimer
+
 	// pending and pendingInfo are the process-directed pending signals.
 	// Protected by mu.
 	pending     uint64

@@ -78,6 +78,9 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_GETTIMEOFDAY:    sup("gettimeofday", Gettimeofday),
 	unix.SYS_TIME:            sup("time", Time),
 	unix.SYS_NANOSLEEP:       sup("nanosleep", Nanosleep),
+	unix.SYS_ALARM:           sup("alarm", Alarm),
+	unix.SYS_SETITIMER:       partial("setitimer", Setitimer, "ITIMER_VIRTUAL and ITIMER_PROF never fire"),
+	unix.SYS_GETITIMER:       sup("getitimer", Getitimer),
 	unix.SYS_CLOCK_NANOSLEEP: sup("clock_nanosleep", ClockNanosleep),
 
 	unix.SYS_RT_SIGACTION:   sup("rt_sigaction", RtSigaction),
