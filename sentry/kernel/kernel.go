@@ -48,6 +48,9 @@ type Kernel struct {
 	// Protected by mu.
 	unknownSyscalls map[uintptr]bool
 
+	// futexes are the blocked futex waiters.
+	futexes futexTable
+
 	// initExited is closed when the init thread group has exited;
 	// initStatus is its wait status. Written once before the close.
 	initExited chan struct{}

@@ -46,10 +46,12 @@ func (t *Task) exitThread(code int) {
 // init, reports the sandbox's exit status.
 func (t *Task) exitNotify() {
 	t.releaseVfork()
-	if t.clearChildTID != 0 {
-		// CLONE_CHILD_CLEARTID: zero the TID word (the futex wake comes
-		// with threads).
-		_ = t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0})
+	if t.clearChildTID != 0 && t.mm != nil {
+		// CLONE_CHILD_CLEARTID: zero the TID word and wake one waiter
+		// (mm_release()), which is how pthread_join learns of the exit.
+		if t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0}) == nil {
+			_, _ = t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
+		}
 	}
 	if t.fdTable != nil {
 		t.fdTable.DecRef()

@@ -83,6 +83,7 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_GETITIMER:       sup("getitimer", Getitimer),
 	unix.SYS_CLOCK_NANOSLEEP: sup("clock_nanosleep", ClockNanosleep),
 
+	unix.SYS_FUTEX:          partial("futex", Futex, "no priority-inheritance operations"),
 	unix.SYS_RT_SIGACTION:   sup("rt_sigaction", RtSigaction),
 	unix.SYS_RT_SIGRETURN:   sup("rt_sigreturn", RtSigreturn),
 	unix.SYS_RT_SIGPENDING:  sup("rt_sigpending", RtSigpending),
