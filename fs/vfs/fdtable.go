@@ -199,3 +199,33 @@ func (t *FDTable) RemoveAll() {
 		f.DecRef()
 	}
 }
+
+// RemoveRange removes every descriptor in [first, last] and returns their
+// files for the caller to DecRef (close_range(2)).
+func (t *FDTable) RemoveRange(first, last uint32) []*FileDescription {
+	var drop []*FileDescription
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := uint64(first); i <= uint64(last) && i < uint64(len(t.entries)); i++ {
+		if e := t.entries[i]; e.file != nil {
+			drop = append(drop, e.file)
+			t.entries[i] = fdEntry{}
+		}
+	}
+	return drop
+}
+
+// SetCloseOnExecRange marks every descriptor in [first, last] close-on-exec
+// (close_range(2) with CLOSE_RANGE_CLOEXEC).
+func (t *FDTable) SetCloseOnExecRange(first, last uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := uint64(first); i <= uint64(last) && i < uint64(len(t.entries)); i++ {
+		if t.entries[i].file != nil {
+			t.entries[i].flags.CloseOnExec = true
+		}
+	}
+}
+
+// Shared reports whether more than one task uses the table (CLONE_FILES).
+func (t *FDTable) Shared() bool { return t.refs.Load() > 1 }

@@ -1,6 +1,86 @@
 package linux
 
-import "pangolin/sentry/kernel"
+import (
+	"golang.org/x/sys/unix"
 
-// fsSyscalls are the file syscalls (being written).
-var fsSyscalls = map[uintptr]kernel.Syscall{}
+	"pangolin/sentry/kernel"
+)
+
+// fsSyscalls are the file syscalls; Table merges them with coreSyscalls.
+var fsSyscalls = map[uintptr]kernel.Syscall{
+	unix.SYS_OPEN:        sup("open", Open),
+	unix.SYS_OPENAT:      partial("openat", Openat, "O_TMPFILE: EOPNOTSUPP; FIFOs open with ENXIO until pipes register an opener"),
+	unix.SYS_CREAT:       sup("creat", Creat),
+	unix.SYS_CLOSE:       sup("close", Close),
+	unix.SYS_CLOSE_RANGE: sup("close_range", CloseRange),
+	unix.SYS_DUP:         sup("dup", Dup),
+	unix.SYS_DUP2:        sup("dup2", Dup2),
+	unix.SYS_DUP3:        sup("dup3", Dup3),
+
+	unix.SYS_READ:     sup("read", Read),
+	unix.SYS_WRITE:    sup("write", Write),
+	unix.SYS_PREAD64:  sup("pread64", Pread64),
+	unix.SYS_PWRITE64: sup("pwrite64", Pwrite64),
+	unix.SYS_READV:    partial("readv", Readv, "one transfer per iovec: not atomic against concurrent writers"),
+	unix.SYS_WRITEV:   partial("writev", Writev, "one transfer per iovec: not atomic against concurrent readers"),
+	unix.SYS_PREADV:   partial("preadv", Preadv, "as readv"),
+	unix.SYS_PWRITEV:  partial("pwritev", Pwritev, "as writev"),
+	unix.SYS_LSEEK:    sup("lseek", Lseek),
+	unix.SYS_SENDFILE: partial("sendfile", Sendfile, "copies through a sentry buffer"),
+
+	unix.SYS_STAT:       sup("stat", Stat),
+	unix.SYS_LSTAT:      sup("lstat", Lstat),
+	unix.SYS_FSTAT:      sup("fstat", Fstat),
+	unix.SYS_NEWFSTATAT: sup("newfstatat", Newfstatat),
+	unix.SYS_STATX:      sup("statx", Statx),
+	unix.SYS_STATFS:     sup("statfs", Statfs),
+	unix.SYS_FSTATFS:    sup("fstatfs", Fstatfs),
+
+	unix.SYS_GETDENTS64: sup("getdents64", Getdents64),
+	unix.SYS_ACCESS:     sup("access", Access),
+	unix.SYS_FACCESSAT:  sup("faccessat", Faccessat),
+	unix.SYS_FACCESSAT2: sup("faccessat2", Faccessat2),
+	unix.SYS_READLINK:   sup("readlink", Readlink),
+	unix.SYS_READLINKAT: sup("readlinkat", Readlinkat),
+
+	unix.SYS_GETCWD: sup("getcwd", Getcwd),
+	unix.SYS_CHDIR:  sup("chdir", Chdir),
+	unix.SYS_FCHDIR: sup("fchdir", Fchdir),
+	unix.SYS_CHROOT: sup("chroot", Chroot),
+	unix.SYS_UMASK:  sup("umask", Umask),
+
+	unix.SYS_MKDIR:     sup("mkdir", Mkdir),
+	unix.SYS_MKDIRAT:   sup("mkdirat", Mkdirat),
+	unix.SYS_MKNOD:     partial("mknod", Mknod, "device nodes open only for registered devices (null, zero, full, random, urandom, tty)"),
+	unix.SYS_MKNODAT:   partial("mknodat", Mknodat, "as mknod"),
+	unix.SYS_RMDIR:     sup("rmdir", Rmdir),
+	unix.SYS_UNLINK:    sup("unlink", Unlink),
+	unix.SYS_UNLINKAT:  sup("unlinkat", Unlinkat),
+	unix.SYS_SYMLINK:   sup("symlink", Symlink),
+	unix.SYS_SYMLINKAT: sup("symlinkat", Symlinkat),
+	unix.SYS_LINK:      sup("link", Link),
+	unix.SYS_LINKAT:    sup("linkat", Linkat),
+	unix.SYS_RENAME:    sup("rename", Rename),
+	unix.SYS_RENAMEAT:  sup("renameat", Renameat),
+	unix.SYS_RENAMEAT2: partial("renameat2", Renameat2, "RENAME_WHITEOUT: EINVAL"),
+	unix.SYS_FCNTL:     partial("fcntl", Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks, owners, leases, pipe sizes and seals: EINVAL"),
+	unix.SYS_IOCTL:     partial("ioctl", Ioctl, "FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD; TCGETS/TCSETS*/TIOC[GS]WINSZ on host terminals; others ENOTTY"),
+	unix.SYS_FTRUNCATE: sup("ftruncate", Ftruncate),
+	unix.SYS_TRUNCATE:  sup("truncate", Truncate),
+	unix.SYS_FSYNC:     sup("fsync", Fsync),
+	unix.SYS_FDATASYNC: sup("fdatasync", Fdatasync),
+	unix.SYS_SYNC:      sup("sync", Sync),
+	unix.SYS_FADVISE64: partial("fadvise64", Fadvise64, "validated, advice ignored"),
+	unix.SYS_FALLOCATE: partial("fallocate", Fallocate, "tmpfs: mode 0 and FALLOC_FL_KEEP_SIZE; other modes EOPNOTSUPP"),
+	unix.SYS_UTIMENSAT: sup("utimensat", Utimensat),
+	unix.SYS_UTIMES:    sup("utimes", Utimes),
+	unix.SYS_UTIME:     sup("utime", Utime),
+	unix.SYS_FUTIMESAT: sup("futimesat", Futimesat),
+	unix.SYS_CHMOD:     sup("chmod", Chmod),
+	unix.SYS_FCHMOD:    sup("fchmod", Fchmod),
+	unix.SYS_FCHMODAT:  sup("fchmodat", Fchmodat),
+	unix.SYS_CHOWN:     sup("chown", Chown),
+	unix.SYS_FCHOWN:    sup("fchown", Fchown),
+	unix.SYS_FCHOWNAT:  sup("fchownat", Fchownat),
+	unix.SYS_LCHOWN:    sup("lchown", Lchown),
+}

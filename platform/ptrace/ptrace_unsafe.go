@@ -1,0 +1,108 @@
+package ptrace
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawClone is implemented in clone_amd64.s.
+//
+//go:noescape
+func rawClone(flags, entry, ppid uintptr) (pid uintptr, errno uintptr)
+
+// installStub maps one page at the highest free candidate address below the
+// top of the 47-bit user address space, copies the stub into it and makes it
+// read+exec. MAP_FIXED_NOREPLACE (Linux 4.17) fails with EEXIST instead of
+// clobbering a mapping of the sentry; older kernels treat it as a hint, which
+// the address check catches.
+func installStub() (uintptr, error) {
+	const top = 0x7fffffff0000
+	const step = 0x10000
+	var lastErr error = unix.ENOMEM
+	for addr := uintptr(top); addr >= top-(1<<32); addr -= step {
+		r, _, e := unix.RawSyscall6(unix.SYS_MMAP, addr, stubSize,
+			unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, ^uintptr(0), 0)
+		if e != 0 {
+			lastErr = e
+			continue
+		}
+		if r != addr {
+			unix.RawSyscall(unix.SYS_MUNMAP, r, stubSize, 0)
+			continue
+		}
+		// SAFETY: [addr, addr+stubSize) was just mapped read/write by us and
+		// nothing else knows about it. It is not Go heap memory, so the
+		// garbage collector ignores pointers into it; the value is
+		// reinterpreted through memory rather than converted because
+		// the uintptr did not come from an unsafe.Pointer (which go vet
+		// rightly flags in general).
+		page := unsafe.Slice(*(**byte)(unsafe.Pointer(&addr)), stubSize)
+		copy(page, stubCode[:])
+		if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, addr, stubSize, unix.PROT_READ|unix.PROT_EXEC); e != 0 {
+			unix.RawSyscall(unix.SYS_MUNMAP, addr, stubSize, 0)
+			return 0, e
+		}
+		return addr, nil
+	}
+	return 0, lastErr
+}
+
+// The helpers below issue ptrace(2) requests whose data argument points into
+// Go memory. SAFETY (all of them): the pointer is converted to uintptr in the
+// argument list of unix.RawSyscall6, an assembly function, so the compiler
+// keeps the referent alive and in place for the call; RawSyscall6 does not
+// enter the scheduler, so a stack-allocated referent cannot move either. The
+// kernel writes at most the size of the referenced object: user_regs_struct
+// for GETREGS (which unix.PtraceRegs mirrors), 128 bytes (sizeof(siginfo_t))
+// for GETSIGINFO, iov_len bytes for GETREGSET, 512 bytes
+// (user_i387_struct) for GETFPREGS.
+
+func ptraceGetRegs(tid int, regs *unix.PtraceRegs) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(regs)), 0, 0)
+	return errnoErr(e)
+}
+
+func ptraceSetRegs(tid int, regs *unix.PtraceRegs) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(regs)), 0, 0)
+	return errnoErr(e)
+}
+
+// ptraceGetRegset reads regset note into buf and returns the length the
+// kernel filled in (it truncates to len(buf) and reports the smaller of the
+// two, ptrace_regset() in kernel/ptrace.c).
+func ptraceGetRegset(tid int, note uintptr, buf []byte) (int, error) {
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(tid), note, uintptr(unsafe.Pointer(&iov)), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(iov.Len), nil
+}
+
+// ptraceSetRegset writes buf as regset note. For NT_X86_XSTATE the kernel
+// insists that len(buf) is exactly the host's user xstate size
+// (xstateregs_set() in arch/x86/kernel/fpu/regset.c).
+func ptraceSetRegset(tid int, note uintptr, buf []byte) error {
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(tid), note, uintptr(unsafe.Pointer(&iov)), 0, 0)
+	return errnoErr(e)
+}
+
+// ptraceGetFPRegs and ptraceSetFPRegs move the 512-byte FXSAVE image; they
+// are the fallback for hosts without XSAVE.
+func ptraceGetFPRegs(tid int, buf *[512]byte) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETFPREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(buf)), 0, 0)
+	return errnoErr(e)
+}
+
+func ptraceSetFPRegs(tid int, buf *[512]byte) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETFPREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(buf)), 0, 0)
+	return errnoErr(e)
+}
+
+func ptraceGetSiginfo(tid int, si *[siginfoSize]byte) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGINFO, uintptr(tid), 0, uintptr(unsafe.Pointer(si)), 0, 0)
+	return errnoErr(e)
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/auth"
+	"pangolin/sentry/kernel"
+	"pangolin/sentry/limits"
+	"pangolin/sentry/memfile"
+	"pangolin/sentry/syscalls/linux"
+)
+
+func init() {
+	register(&command{
+		name:    "boot",
+		summary: "run the sentry (internal: started by do/create)",
+		hidden:  true,
+		run:     runBoot,
+	})
+}
+
+// bootConfig is what the sentry needs to start the sandbox.
+type bootConfig struct {
+	sockFD   int
+	cwd      string
+	env      []string
+	hostname string
+	platform string
+	overlay  bool
+	debugLog string
+	strace   bool
+	argv     []string
+}
+
+// memFileSize is the address range of the memory file. It is sparse: only
+// pages the app touches use host memory.
+const memFileSize = 64 << 30
+
+// Exit codes for a command that cannot be started, as a shell reports them.
+const (
+	exitNotFound      = 127
+	exitNotExecutable = 126
+)
+
+func runBoot(args []string) int {
+	var c bootConfig
+	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
+	fs.IntVar(&c.sockFD, "sock-fd", -1, "FD of the gofer connection")
+	fs.StringVar(&c.cwd, "cwd", "/", "working directory of the app")
+	fs.StringArrayVar(&c.env, "env", nil, "app environment")
+	fs.StringVar(&c.hostname, "hostname", "pangolin", "hostname")
+	fs.StringVar(&c.platform, "platform", "ptrace", "platform")
+	fs.BoolVar(&c.overlay, "overlay", false, "root is the gofer's read-only tree under an in-memory overlay")
+	fs.StringVar(&c.debugLog, "debug-log", "", "debug log directory")
+	fs.BoolVar(&c.strace, "strace", false, "log app syscalls")
+	fs.SetInterspersed(false)
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	c.argv = fs.Args()
+	if len(c.argv) == 0 || c.sockFD < 0 {
+		return errorf(1, "boot: internal command; use 'pangolin do'")
+	}
+	setupLog("sentry", c.debugLog, c.strace)
+	return boot(c)
+}
+
+// setupLog sends the process's log to DIR/<kind>.<pid>.log, or to stderr
+// for --strace without a log directory, or nowhere.
+func setupLog(kind, dir string, toStderr bool) {
+	log.SetFlags(log.Lmicroseconds)
+	switch {
+	case dir != "":
+		p := filepath.Join(dir, fmt.Sprintf("%s.%d.log", kind, os.Getpid()))
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pangolin: debug log %s: %v\n", p, err)
+			log.SetOutput(io.Discard)
+			return
+		}
+		log.SetOutput(f)
+	case toStderr:
+		log.SetOutput(os.Stderr)
+	default:
+		log.SetOutput(io.Discard)
+	}
+}
+
+func boot(c bootConfig) int {
+	mf, err := memfile.New("pangolin-memory", memFileSize)
+	if err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
+	plat, err := newPlatform(c.platform)
+	if err != nil {
+		return errorf(1, "sentry: platform %s: %v", c.platform, err)
+	}
+	sb, err := buildFilesystem(c)
+	if err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
+	k := kernel.New(kernel.Config{
+		Platform: plat,
+		MemFile:  mf,
+		VFS:      sb.vfs,
+		Syscalls: linux.Table(),
+		Debug:    c.debugLog != "",
+		Strace:   c.strace,
+		Hostname: c.hostname,
+	})
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		k.HostMemory = si.Totalram * uint64(si.Unit)
+	}
+	k.Opener = sb.openExec
+	if err := sb.mountProc(k); err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
+	creds := auth.NewRootCredentials()
+	fdt, err := sb.stdioTable()
+	if err != nil {
+		return errorf(1, "sentry: stdio: %v", err)
+	}
+	fsc, err := sb.fsContext(creds, c.cwd)
+	if err != nil {
+		return errorf(1, "sentry: working directory %s: %v", c.cwd, err)
+	}
+	filename, err := sb.lookPath(creds, fsc, c.argv[0], c.env)
+	if err == nil {
+		err = k.StartInit(kernel.InitArgs{
+			Filename: filename,
+			Argv:     c.argv,
+			Envv:     c.env,
+			Creds:    creds,
+			FDTable:  fdt,
+			FS:       fsc,
+			Limits:   limits.NewDefault(),
+		})
+	}
+	if err != nil {
+		code := exitNotExecutable
+		msg := err.Error()
+		var errno unix.Errno
+		if errors.As(err, &errno) {
+			msg = strings.ToLower(errno.Error()[:1]) + errno.Error()[1:]
+			if errno == unix.ENOENT || errno == unix.ENOTDIR {
+				code = exitNotFound
+			}
+		}
+		return errorf(code, "%s: %s", c.argv[0], msg)
+	}
+	ws := k.WaitInit()
+	log.Printf("init exited: %+v", ws)
+	return ws.ShellStatus()
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	register(&command{
+		name:    "do",
+		summary: "run a command in a fresh sandbox (no OCI bundle needed)",
+		run:     runDo,
+		synopsis: `pangolin do [--rootfs DIR] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
+
+Runs CMD in a new sandbox: a sentry process that implements Linux for it and a
+gofer process that serves its files. Without --rootfs the root is the host's
+/, read-only, with writes kept in memory; with --rootfs DIR writes go to DIR.
+The exit status is CMD's, or 128+N if signal N killed it.
+
+Example:
+  pangolin do --rootfs /srv/busybox -- /bin/sh -c 'echo hi; exit 7'`,
+	})
+}
+
+// doFlags are the flags shared by do and the boot it starts.
+type doFlags struct {
+	rootfs   string
+	cwd      string
+	env      []string
+	debugLog string
+	strace   bool
+	platform string
+	hostname string
+}
+
+func runDo(args []string) int {
+	var f doFlags
+	fs := flag.NewFlagSet("do", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: "+commands["do"].synopsis+"\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.rootfs, "rootfs", "", "root directory of the sandbox (default: the host's / with an in-memory overlay)")
+	fs.StringVar(&f.cwd, "cwd", "/", "working directory of CMD inside the sandbox")
+	fs.StringArrayVar(&f.env, "env", nil, "environment variable K=V for CMD (repeatable); default PATH only")
+	fs.StringVar(&f.debugLog, "debug-log", "", "directory for one debug log per process (cli, sentry, gofer)")
+	fs.BoolVar(&f.strace, "strace", false, "log every syscall of the app with arguments and result")
+	fs.StringVar(&f.platform, "platform", "ptrace", "how app code runs and traps (ptrace)")
+	fs.StringVar(&f.hostname, "hostname", "pangolin", "hostname inside the sandbox")
+	fs.SetInterspersed(false)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 1
+	}
+	cmd := fs.Args()
+	if len(cmd) == 0 {
+		return errorf(1, "do: no command given (usage: pangolin do [flags] -- CMD [ARGS...])")
+	}
+	if os.Geteuid() != 0 {
+		return errorf(1, "do must run as root: the sandbox needs ptrace and namespaces (try: sudo pangolin do ...)")
+	}
+	if f.platform != "ptrace" {
+		return errorf(1, "--platform %q: unknown platform (available: ptrace)", f.platform)
+	}
+	for _, e := range f.env {
+		if !strings.Contains(e, "=") {
+			return errorf(1, "--env %q: expected K=V", e)
+		}
+	}
+	if !strings.HasPrefix(f.cwd, "/") {
+		return errorf(1, "--cwd %q: must be an absolute path inside the sandbox", f.cwd)
+	}
+	root := f.rootfs
+	overlay := false
+	if root == "" {
+		root, overlay = "/", true
+	} else {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return errorf(1, "rootfs %s: %v", root, err)
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			return errorf(1, "rootfs %s: no such directory", root)
+		}
+		if !st.IsDir() {
+			return errorf(1, "rootfs %s: not a directory", root)
+		}
+		root = abs
+	}
+	if f.debugLog != "" {
+		if err := os.MkdirAll(f.debugLog, 0o755); err != nil {
+			return errorf(1, "debug log directory %s: %v", f.debugLog, err)
+		}
+	}
+	return startSandbox(f, root, overlay, cmd)
+}
+
+// startSandbox starts the gofer and the sentry, connected by a socketpair,
+// waits for the sentry and returns the app's exit status.
+func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return errorf(1, "creating gofer socket: %v", err)
+	}
+	goferSock := os.NewFile(uintptr(fds[0]), "gofer-socket")
+	sentrySock := os.NewFile(uintptr(fds[1]), "sentry-socket")
+
+	self, err := os.Executable()
+	if err != nil {
+		return errorf(1, "finding own binary: %v", err)
+	}
+
+	// The gofer must not hold the caller's stdio: whoever waits for EOF
+	// on our output (a shell pipeline, containerd's shim) would wait for
+	// the gofer too.
+	goferArgs := []string{"gofer", "--root", root, "--sock-fd", "3"}
+	if overlay {
+		goferArgs = append(goferArgs, "--ro")
+	}
+	if f.debugLog != "" {
+		goferArgs = append(goferArgs, "--debug-log", f.debugLog)
+	}
+	gofer := exec.Command(self, goferArgs...)
+	gofer.ExtraFiles = []*os.File{goferSock}
+	gofer.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setsid: true}
+	if err := gofer.Start(); err != nil {
+		return errorf(1, "starting gofer: %v", err)
+	}
+	goferSock.Close()
+
+	bootArgs := []string{"boot", "--sock-fd", "3", "--cwd", f.cwd, "--hostname", f.hostname, "--platform", f.platform}
+	if overlay {
+		bootArgs = append(bootArgs, "--overlay")
+	}
+	if f.debugLog != "" {
+		bootArgs = append(bootArgs, "--debug-log", f.debugLog)
+	}
+	if f.strace {
+		bootArgs = append(bootArgs, "--strace")
+	}
+	env := f.env
+	if len(env) == 0 {
+		env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	}
+	for _, e := range env {
+		bootArgs = append(bootArgs, "--env", e)
+	}
+	bootArgs = append(bootArgs, "--")
+	bootArgs = append(bootArgs, cmd...)
+	boot := exec.Command(self, bootArgs...)
+	boot.ExtraFiles = []*os.File{sentrySock}
+	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
+	boot.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+
+	// Signals sent to the CLI are meant for the app: forward them to the
+	// sentry, which delivers them to init.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	if err := boot.Start(); err != nil {
+		gofer.Process.Kill()
+		gofer.Wait()
+		return errorf(1, "starting sandbox: %v", err)
+	}
+	sentrySock.Close()
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = boot.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = boot.Wait()
+	close(done)
+	signal.Stop(sigs)
+	// The gofer exits when the sentry's end of the socket closes; make
+	// sure of it.
+	_ = gofer.Process.Kill()
+	_ = gofer.Wait()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			return errorf(128+int(ws.Signal()), "sandbox killed by signal %d", ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+	return errorf(1, "waiting for sandbox: %v", err)
+}

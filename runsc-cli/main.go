@@ -1,0 +1,76 @@
+// Command pangolin is Pangolin's runtime CLI. One static binary serves every
+// role: the user-facing verbs (do, syscalls, later the OCI verbs) and the
+// hidden boot (sandbox/sentry) and gofer subcommands, which the CLI starts
+// by re-executing itself.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+)
+
+// command is one subcommand.
+type command struct {
+	name     string
+	summary  string
+	hidden   bool
+	run      func(args []string) int
+	synopsis string
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: pangolin COMMAND [ARGS...]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n, c := range commands {
+		if !c.hidden {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nRun 'pangolin COMMAND --help' for a command's flags.\n")
+}
+
+func main() {
+	markInheritedFDsCloexec()
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(1)
+	}
+	switch os.Args[1] {
+	case "--version", "-v", "version":
+		fmt.Printf("pangolin version %s\n", version)
+		return
+	case "--help", "-h", "help":
+		usage()
+		return
+	}
+	c, ok := commands[os.Args[1]]
+	if !ok {
+		fatalf("unknown command %q (run 'pangolin --help' for the list)", os.Args[1])
+	}
+	os.Exit(c.run(os.Args[2:]))
+}
+
+// fatalf prints a one-line error for people and exits 1 (runc's code for a
+// failed command).
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pangolin: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// errorf prints a one-line error and returns code, for run functions.
+func errorf(code int, format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "pangolin: "+format+"\n", args...)
+	return code
+}

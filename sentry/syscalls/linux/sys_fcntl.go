@@ -1,0 +1,65 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+
+	"pangolin/fs/vfs"
+	"pangolin/sentry/arch"
+	"pangolin/sentry/kernel"
+)
+
+// Fcntl implements Linux syscall fcntl(2) for descriptor duplication and
+// the descriptor and status flags. Locks, leases, owners, pipe sizes and
+// seals fail with EINVAL.
+func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	fd, cmd := args[0].Int(), args[1].Int()
+	f, flags, err := t.FDTable().Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		// The argument is an unsigned long: a negative int is huge,
+		// hence >= RLIMIT_NOFILE, hence EINVAL (f_dupfd()).
+		min := args[2].Int64()
+		if min < 0 || min >= int64(nofile(t)) {
+			return 0, unix.EINVAL
+		}
+		nfd, err := t.FDTable().NewFD(int32(min), f, vfs.FDFlags{CloseOnExec: cmd == unix.F_DUPFD_CLOEXEC}, nofile(t))
+		if err != nil {
+			return 0, err
+		}
+		return uintptr(nfd), nil
+	case unix.F_GETFD:
+		if flags.CloseOnExec {
+			return unix.FD_CLOEXEC, nil
+		}
+		return 0, nil
+	case unix.F_SETFD:
+		return 0, t.FDTable().SetFlags(fd, vfs.FDFlags{CloseOnExec: args[2].Int()&unix.FD_CLOEXEC != 0})
+	case unix.F_GETFL:
+		return uintptr(f.StatusFlags()), nil
+	case unix.F_SETFL:
+		if f.IsPath() {
+			return 0, unix.EBADF
+		}
+		nf := args[2].Uint()
+		if nf&unix.O_NOATIME != 0 && f.StatusFlags()&unix.O_NOATIME == 0 {
+			st, err := f.Stat()
+			if err != nil {
+				return 0, err
+			}
+			c := t.Credentials()
+			if c.FSUID != st.UID && !c.HasCapability(3 /* CAP_FOWNER */) {
+				return 0, unix.EPERM
+			}
+		}
+		f.SetStatusFlags(nf)
+		return 0, nil
+	}
+	if f.IsPath() {
+		return 0, unix.EBADF
+	}
+	return 0, unix.EINVAL
+}

@@ -1,0 +1,418 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/arch"
+	"pangolin/sentry/kernel"
+)
+
+// checkUserRange is access_ok(): the range must lie in the user half
+// (EFAULT), before any data moves.
+func checkUserRange(addr uintptr, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	end := uint64(addr) + n
+	if end < uint64(addr) || end > taskSize {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// readFn reads into a sentry buffer; writeFn writes from one.
+type (
+	readFn  func(dst []byte) (int, error)
+	writeFn func(src []byte) (int, error)
+)
+
+// readToUser moves up to n bytes from rd to app memory at addr through a
+// bounded buffer. It stops at the first short read; an error after some
+// bytes were transferred is dropped in favour of the count, as Linux does.
+func readToUser(t *kernel.Task, addr uintptr, n uint64, rd readFn) (uint64, error) {
+	buf := make([]byte, min(n, ioChunk))
+	var done uint64
+	for done < n {
+		c := min(n-done, uint64(len(buf)))
+		// Check the destination before consuming data: a stream (a
+		// pipe, a terminal) cannot give bytes back if the copy-out
+		// then faults, whereas Linux copies straight into app memory.
+		// (A mapped but read-only destination still loses the data.)
+		if err := checkMapped(t, addr+uintptr(done), c); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		got, err := rd(buf[:c])
+		if got > 0 {
+			if cerr := t.CopyOutBytes(addr+uintptr(done), buf[:got]); cerr != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, cerr
+			}
+			done += uint64(got)
+		}
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if uint64(got) < c {
+			break
+		}
+	}
+	return done, nil
+}
+
+// checkMapped returns EFAULT unless every page of [addr, addr+n) is mapped.
+func checkMapped(t *kernel.Task, addr uintptr, n uint64) error {
+	start := addr &^ 4095
+	if t.MemoryManager().CheckMapped(start, uintptr(uint64(addr-start)+n)) != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// writeFromUser moves up to n bytes from app memory at addr to wr.
+func writeFromUser(t *kernel.Task, addr uintptr, n uint64, wr writeFn) (uint64, error) {
+	buf := make([]byte, min(n, ioChunk))
+	var done uint64
+	for done < n {
+		c := min(n-done, uint64(len(buf)))
+		if err := t.CopyInBytes(addr+uintptr(done), buf[:c]); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		got, err := wr(buf[:c])
+		done += uint64(max(got, 0))
+		if err != nil {
+			if done > 0 && err != unix.EPIPE {
+				return done, nil
+			}
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if uint64(got) < c {
+			break
+		}
+	}
+	return done, nil
+}
+
+// sigpipeOnEPIPE sends SIGPIPE to the writer, as pipe_write() and the
+// socket layer do when the reading side is gone.
+func sigpipeOnEPIPE(t *kernel.Task, err error) {
+	if err == unix.EPIPE {
+		t.SendThreadSignal(kernel.SigInfo{Signo: int(unix.SIGPIPE), Code: kernel.SIKernel})
+	}
+}
+
+// rwCount clamps a size_t count to MAX_RW_COUNT.
+func rwCount(n uint) uint64 { return min(uint64(n), maxRWCount) }
+
+// Read implements Linux syscall read(2).
+func Read(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	addr, n := args[1].Pointer(), uint64(args[2].SizeT())
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if err := checkUserRange(addr, n); err != nil {
+		return 0, err
+	}
+	done, err := readToUser(t, addr, min(n, maxRWCount), func(dst []byte) (int, error) { return f.Read(t, dst) })
+	return uintptr(done), err
+}
+
+// Write implements Linux syscall write(2).
+func Write(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	addr, n := args[1].Pointer(), uint64(args[2].SizeT())
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	if err := checkUserRange(addr, n); err != nil {
+		return 0, err
+	}
+	done, err := writeFromUser(t, addr, min(n, maxRWCount), func(src []byte) (int, error) { return f.Write(t, src) })
+	sigpipeOnEPIPE(t, err)
+	return uintptr(done), err
+}
+
+// Pread64 implements Linux syscall pread64(2).
+func Pread64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	addr, n, off := args[1].Pointer(), uint64(args[2].SizeT()), args[3].Int64()
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if err := checkUserRange(addr, n); err != nil {
+		return 0, err
+	}
+	done, err := readToUser(t, addr, min(n, maxRWCount), func(dst []byte) (int, error) {
+		n, err := f.PReadCtx(t, dst, off)
+		off += int64(max(n, 0))
+		return n, err
+	})
+	return uintptr(done), err
+}
+
+// Pwrite64 implements Linux syscall pwrite64(2).
+func Pwrite64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	addr, n, off := args[1].Pointer(), uint64(args[2].SizeT()), args[3].Int64()
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	if err := checkUserRange(addr, n); err != nil {
+		return 0, err
+	}
+	done, err := writeFromUser(t, addr, min(n, maxRWCount), func(src []byte) (int, error) {
+		n, err := f.PWrite(t, src, off)
+		off += int64(max(n, 0))
+		return n, err
+	})
+	sigpipeOnEPIPE(t, err)
+	return uintptr(done), err
+}
+
+// vectorIO runs one transfer per iovec, stopping at the first short one
+// (do_loop_readv_writev()).
+func vectorIO(t *kernel.Task, iovs []kernel.Iovec, one func(addr uintptr, n uint64) (uint64, error)) (uintptr, error) {
+	var total uint64
+	for _, iov := range iovs {
+		if iov.Len == 0 {
+			continue
+		}
+		if err := checkUserRange(iov.Base, iov.Len); err != nil {
+			if total > 0 {
+				break
+			}
+			return 0, err
+		}
+		n, err := one(iov.Base, iov.Len)
+		total += n
+		if err != nil {
+			if total > 0 {
+				break
+			}
+			return 0, err
+		}
+		if n < iov.Len {
+			break
+		}
+	}
+	return uintptr(total), nil
+}
+
+// readv is readv(2) and preadv(2); off < 0 means the file position.
+func readv(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, positional bool) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if positional && off < 0 {
+		return 0, unix.EINVAL
+	}
+	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
+	if err != nil {
+		return 0, err
+	}
+	return vectorIO(t, iovs, func(addr uintptr, n uint64) (uint64, error) {
+		return readToUser(t, addr, n, func(dst []byte) (int, error) {
+			if !positional {
+				return f.Read(t, dst)
+			}
+			n, err := f.PReadCtx(t, dst, off)
+			off += int64(max(n, 0))
+			return n, err
+		})
+	})
+}
+
+// writev is writev(2) and pwritev(2).
+func writev(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, positional bool) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	if positional && off < 0 {
+		return 0, unix.EINVAL
+	}
+	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
+	if err != nil {
+		return 0, err
+	}
+	n, err := vectorIO(t, iovs, func(addr uintptr, n uint64) (uint64, error) {
+		return writeFromUser(t, addr, n, func(src []byte) (int, error) {
+			if !positional {
+				return f.Write(t, src)
+			}
+			n, err := f.PWrite(t, src, off)
+			off += int64(max(n, 0))
+			return n, err
+		})
+	})
+	sigpipeOnEPIPE(t, err)
+	return n, err
+}
+
+// Readv implements Linux syscall readv(2).
+func Readv(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return readv(t, args[0].Int(), args[1].Pointer(), int(args[2].Int()), 0, false)
+}
+
+// Writev implements Linux syscall writev(2).
+func Writev(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return writev(t, args[0].Int(), args[1].Pointer(), int(args[2].Int()), 0, false)
+}
+
+// Preadv implements Linux syscall preadv(2). On 64-bit the offset is the
+// whole pos_l argument (pos_from_hilo() shifts pos_h out).
+func Preadv(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return readv(t, args[0].Int(), args[1].Pointer(), int(args[2].Int()), args[3].Int64(), true)
+}
+
+// Pwritev implements Linux syscall pwritev(2).
+func Pwritev(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return writev(t, args[0].Int(), args[1].Pointer(), int(args[2].Int()), args[3].Int64(), true)
+}
+
+// seekMax is SEEK_MAX (SEEK_HOLE).
+const seekMax = unix.SEEK_HOLE
+
+// Lseek implements Linux syscall lseek(2).
+func Lseek(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	whence := args[2].Uint()
+	if whence > seekMax {
+		return 0, unix.EINVAL
+	}
+	n, err := f.Seek(t, args[1].Int64(), int(whence))
+	if err != nil {
+		return 0, err
+	}
+	return uintptr(n), nil
+}
+
+// Sendfile implements Linux syscall sendfile(2) by copying through a
+// sentry buffer (no splice).
+func Sendfile(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	out, err := getFile(t, args[0].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer out.DecRef()
+	in, err := getFile(t, args[1].Int())
+	if err != nil {
+		return 0, err
+	}
+	defer in.DecRef()
+	offAddr, count := args[2].Pointer(), uint64(args[3].SizeT())
+	if !in.Readable() || !out.Writable() {
+		return 0, unix.EBADF
+	}
+	if out.StatusFlags()&unix.O_APPEND != 0 {
+		return 0, unix.EINVAL
+	}
+	var off int64
+	if offAddr != 0 {
+		b := make([]byte, 8)
+		if err := t.CopyInBytes(offAddr, b); err != nil {
+			return 0, err
+		}
+		off = int64(le.Uint64(b))
+		if off < 0 {
+			return 0, unix.EINVAL
+		}
+	}
+	count = min(count, maxRWCount)
+	buf := make([]byte, min(count, ioChunk))
+	var done uint64
+	var rerr error
+	for done < count {
+		c := min(count-done, uint64(len(buf)))
+		var n int
+		if offAddr != 0 {
+			n, rerr = in.PReadCtx(t, buf[:c], off)
+		} else {
+			n, rerr = in.Read(t, buf[:c])
+		}
+		if n <= 0 {
+			break
+		}
+		w, werr := out.Write(t, buf[:n])
+		if w > 0 {
+			done += uint64(w)
+			off += int64(w)
+		}
+		if werr != nil {
+			sigpipeOnEPIPE(t, werr)
+			rerr = werr
+			break
+		}
+		if w < n {
+			// The output took less than was read: give back the rest
+			// to a seekable input so no data is lost.
+			if offAddr == 0 && !in.Positionless() {
+				_, _ = in.Seek(t, int64(w-n), unix.SEEK_CUR)
+			}
+			break
+		}
+		if uint64(n) < c {
+			break
+		}
+	}
+	if offAddr != 0 {
+		b := make([]byte, 8)
+		le.PutUint64(b, uint64(off))
+		if err := t.CopyOutBytes(offAddr, b); err != nil {
+			return 0, err
+		}
+	}
+	if done == 0 && rerr != nil {
+		return 0, rerr
+	}
+	return uintptr(done), nil
+}

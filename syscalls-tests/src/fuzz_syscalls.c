@@ -1,0 +1,271 @@
+/*
+ * fuzz_syscalls: 10,000 random syscalls with random arguments, to show that
+ * the sandbox survives garbage (the results themselves are not checked and
+ * naturally differ from Linux). Usage: fuzz_syscalls [SEED] [COUNT].
+ *
+ * DO NOT RUN NATIVELY AS ROOT. The harness runs it only in the sandbox. For
+ * a native smoke test use a throwaway fence, as nobody:
+ *   unshare --pid --mount --uts --ipc --net --fork \
+ *     setpriv --reuid=65534 --regid=65534 --clear-groups ./fuzz_syscalls
+ *
+ * What keeps it alive and harmless:
+ * - A denylist (below) of syscalls that end or stop the process, block,
+ *   change identity or limits, touch the host (time, mounts, modules,
+ *   reboot, keys, IPC objects that outlive the process), map or unmap
+ *   arbitrary memory, or create descriptors that a later random read would
+ *   block on (pipes, sockets, eventfd, timerfd, signalfd, inotify, FIFOs).
+ * - Memory syscalls (mmap, munmap, mprotect, madvise, mremap) only ever
+ *   target a dedicated scratch region, with safe flags.
+ * - Pointer arguments point into a scratch buffer fenced by PROT_NONE guard
+ *   pages, so huge lengths stop at the guard. The buffer never contains
+ *   '/' or '.', and is re-sanitised after every call, so any string it holds
+ *   is a plain name relative to the private working directory: no path can
+ *   leave it.
+ * - All inherited descriptors except 0-2 are closed at start.
+ * - The real stdout is kept at fd 900 (never passed as an argument); fds
+ *   0-2 become a regular file "sink" in the private directory, so random
+ *   reads never block and random writes, chmods and truncates hit only it.
+ * - fcntl is limited to non-blocking, signal-free commands.
+ */
+#include "t.h"
+#include <sys/mman.h>
+
+#define SAVED_FD 900
+#define SCRATCH (16 * 4096)
+#define REGION (16 * 4096)
+
+static unsigned long long rng;
+
+static unsigned long long next(void)
+{
+	/* splitmix64 */
+	unsigned long long z = (rng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned char *scratch;
+static unsigned char *region;
+
+static void sanitize(void)
+{
+	for (size_t i = 0; i < SCRATCH; i++)
+		if (scratch[i] == '/' || scratch[i] == '.')
+			scratch[i] = 'a' + (scratch[i] & 7);
+}
+
+static const unsigned long wild[] = {
+	1, 0x1000, 0xdeadbeef, 0x7fffffff0000UL, 0x800000000000UL,
+	0xffff800000000000UL, 0xfffffffffffff000UL,
+};
+static const unsigned long huge[] = {
+	1UL << 30, 1UL << 62, ~0UL, 0x7fffffff, 0x80000000UL, 1UL << 20,
+};
+
+static unsigned long rand_arg(void)
+{
+	unsigned r = next() % 100;
+	if (r < 30)
+		return next() % 16;
+	if (r < 35)
+		return (unsigned long)-1;
+	if (r < 60)
+		return (unsigned long)(scratch + next() % SCRATCH);
+	if (r < 70)
+		return wild[next() % (sizeof wild / sizeof wild[0])];
+	if (r < 80)
+		return huge[next() % (sizeof huge / sizeof huge[0])];
+	if (r < 90)
+		return (unsigned int)next();
+	return 1UL << (next() % 32);
+}
+
+/* Syscalls never issued with random arguments (x86_64 numbers). */
+static const int deny[] = {
+	7, 23, 34, 35, 38, 57, 58, 59, 60, 61, 62, 101, 128, 129, 130, 131,
+	/* poll select pause nanosleep setitimer fork vfork execve exit wait4
+	   kill ptrace rt_sigtimedwait rt_sigqueueinfo rt_sigsuspend sigaltstack */
+	12, 15, 13, 37,                 /* brk rt_sigreturn rt_sigaction alarm */
+	22, 293, 41, 53, 42, 43, 288, 45, 47, 299, 48, /* pipes, sockets */
+	40, 275, 276, 278, 326, 285,    /* sendfile splice tee vmsplice copy_file_range fallocate */
+	29, 30, 31, 64, 65, 66, 67, 68, 69, 70, 71, 220, /* SysV IPC */
+	240, 241, 242, 243, 244, 245,   /* POSIX mqueues */
+	73, 133, 259,                   /* flock mknod mknodat */
+	105, 106, 113, 114, 116, 117, 119, 122, 123, 126, /* identity, capset */
+	109, 112,                       /* setpgid setsid */
+	135, 141, 142, 144, 203, 251, 314, /* personality priority sched_set* ioprio_set */
+	151, 153, 154, 155, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166,
+	167, 168, 169, 170, 171, 172, 173, 175, 176, 179, 103,
+	/* mlockall vhangup modify_ldt pivot_root prctl arch_prctl adjtimex
+	   setrlimit chroot sync acct settimeofday mount umount2 swapon swapoff
+	   reboot sethostname setdomainname iopl ioperm init_module
+	   delete_module quotactl syslog */
+	200, 202, 205, 208, 209, 216, 218, 219, 222, 223, 224, 225, 226, 227,
+	/* tkill futex set_thread_area io_getevents io_submit remap_file_pages
+	   set_tid_address restart_syscall timer_* clock_settime */
+	230, 231, 232, 234, 238, 246, 247, 248, 249, 250, 253, 256, 270, 271,
+	/* clock_nanosleep exit_group epoll_wait tgkill set_mempolicy kexec_load
+	   waitid add_key request_key keyctl inotify_init migrate_pages
+	   pselect6 ppoll */
+	272, 273, 279, 281, 282, 283, 284, 286, 287, 289, 290, 294, 297, 298,
+	/* unshare set_robust_list move_pages epoll_pwait signalfd timerfd_*
+	   eventfd signalfd4 eventfd2 inotify_init1 rt_tgsigqueueinfo
+	   perf_event_open */
+	300, 301, 302, 304, 305, 308, 311, 313, 317, 320, 321, 322, 323, 329,
+	/* fanotify prlimit64 open_by_handle_at clock_adjtime setns
+	   process_vm_writev finit_module seccomp kexec_file_load bpf execveat
+	   userfaultfd pkey_mprotect */
+	333, 334, 335, 336, 424, 425, 426, 427, 428, 429, 430, 431, 432, 433, 435, 436,
+	/* io_pgetevents rseq uretprobe uprobe (SIGILL outside a probe
+	   trampoline) pidfd_send_signal io_uring_* open_tree move_mount
+	   fsopen fsconfig fsmount fspick clone3 close_range */
+	438, 440, 441, 442, 443, 444, 445, 446, 447, 449, 453, 454, 455, 456,
+	/* pidfd_getfd process_madvise epoll_pwait2 mount_setattr quotactl_fd
+	   landlock_* memfd_secret futex_waitv map_shadow_stack futex_wake
+	   futex_wait futex_requeue */
+	460, 56, 214, 215, 237, 450,    /* lsm_set_self_attr clone epoll_*_old
+					   mbind set_mempolicy_home_node */
+};
+
+static int denied(int nr)
+{
+	for (size_t i = 0; i < sizeof deny / sizeof deny[0]; i++)
+		if (deny[i] == nr)
+			return 1;
+	return 0;
+}
+
+/* Memory syscalls, confined to the scratch region. */
+static void mem_call(int nr)
+{
+	unsigned long off = (next() % 16) * 4096;
+	unsigned long len = (next() % (16 - off / 4096) + 1) * 4096;
+	unsigned char *a = region + off;
+	static const int advice[] = { MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL,
+				      MADV_WILLNEED, MADV_DONTNEED, MADV_FREE,
+				      MADV_COLD, MADV_PAGEOUT, 12345 };
+	switch (nr) {
+	case SYS_mmap:
+		syscall(SYS_mmap, a, len, next() % 8,
+			MAP_FIXED | MAP_ANONYMOUS | ((next() & 1) ? MAP_SHARED : MAP_PRIVATE), -1, 0);
+		break;
+	case SYS_munmap:
+		syscall(SYS_munmap, a, len);
+		break;
+	case SYS_mprotect:
+		syscall(SYS_mprotect, a, len, next() % 8);
+		break;
+	case SYS_madvise:
+		syscall(SYS_madvise, a, len, advice[next() % (sizeof advice / sizeof advice[0])]);
+		break;
+	case SYS_mremap:
+		/* shrink in place only: never moves, never grows past REGION */
+		syscall(SYS_mremap, a, len, (next() % (len / 4096) + 1) * 4096, 0);
+		break;
+	}
+}
+
+static int open_up(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_D || flag == FTW_DNR)
+		chmod(p, 0700);
+	return 0;
+}
+
+static int is_mem(int nr)
+{
+	return nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mprotect ||
+	       nr == SYS_madvise || nr == SYS_mremap;
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/fuzz_syscalls.XXXXXX";
+	long count = 10000, done = 0;
+	char msg[64];
+
+	/*
+	 * Close every inherited descriptor but 0-2 first: a stray fd (a shell
+	 * or tool leaking e.g. the host's /dev/null as fd 10) would otherwise
+	 * be hit by random fchmod/fchown/ioctl calls.
+	 */
+	if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+
+	rng = argc > 1 ? strtoull(argv[1], NULL, 0) : 20260807;
+	if (argc > 2)
+		count = strtol(argv[2], NULL, 0);
+	if (!mkdtemp(dir) || chdir(dir) != 0) {
+		perror("fuzz_syscalls: private dir");
+		return 2;
+	}
+	if (dup2(1, SAVED_FD) != SAVED_FD) {
+		perror("fuzz_syscalls: dup2");
+		return 2;
+	}
+	int sink = open("sink", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (sink < 0 || dup2(sink, 0) < 0 || dup2(sink, 1) < 0 || dup2(sink, 2) < 0) {
+		perror("fuzz_syscalls: sink");
+		return 2;
+	}
+	if (sink > 2)
+		close(sink);
+
+	unsigned char *m = mmap(NULL, SCRATCH + 2 * 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	region = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || region == MAP_FAILED)
+		return 2;
+	mprotect(m, 4096, PROT_NONE);
+	mprotect(m + 4096 + SCRATCH, 4096, PROT_NONE);
+	scratch = m + 4096;
+	for (size_t i = 0; i < SCRATCH; i++)
+		scratch[i] = (unsigned char)next();
+	sanitize();
+
+	while (done < count) {
+		int nr = next() % 461;
+		if (denied(nr))
+			continue;
+		if (is_mem(nr)) {
+			mem_call(nr);
+			done++;
+			continue;
+		}
+		unsigned long a[6];
+		for (int i = 0; i < 6; i++) {
+			a[i] = rand_arg();
+			if (a[i] == SAVED_FD)
+				a[i] = 3;
+		}
+		if ((nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3) &&
+		    (a[nr == SYS_close ? 0 : 1] <= 2))
+			continue; /* keep 0-2 as the sink (belt and braces) */
+		if (nr == SYS_fcntl) {
+			static const int safe[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+						    F_DUPFD, F_DUPFD_CLOEXEC, F_GETLK,
+						    F_GETPIPE_SZ, F_GETLEASE, F_GETSIG };
+			a[1] = safe[next() % (sizeof safe / sizeof safe[0])];
+			if (a[1] == F_SETFL)
+				a[2] &= O_APPEND | O_NONBLOCK | O_NOATIME;
+		}
+		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		sanitize();
+		done++;
+	}
+
+	/* random chmods may have locked us out of our own files */
+	if (chdir("/") == 0) {
+		chmod(dir, 0700);
+		nftw(dir, open_up, 16, FTW_PHYS);
+		t_rmtree(dir);
+	}
+	int n = snprintf(msg, sizeof msg, "done %ld calls\n", done);
+	if (write(SAVED_FD, msg, n) != n)
+		return 3;
+	return 0;
+}
