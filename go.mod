@@ -1,8 +1,9 @@
 module pangolin
 
-go 1.26.0
+go 1.26.3
 
 require (
-	github.com/spf13/pflag v1.1.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/spf13/pflag v1.1.0
+	golang.org/x/sys v0.49.0
+	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )

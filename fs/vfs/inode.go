@@ -15,6 +15,11 @@ type Context interface {
 	// InterruptChan is closed or signalled when a blocking operation must
 	// stop (a signal arrived); a nil channel never fires.
 	InterruptChan() <-chan struct{}
+	// Interrupted reports whether a blocking operation woken through
+	// InterruptChan must give up (a signal is pending that the caller
+	// does not block, or its process is exiting). Blocking code returns
+	// syserr.ERestartSys then.
+	Interrupted() bool
 	// CopyInBytes and CopyOutBytes move ioctl arguments between the
 	// sentry and the caller's memory; both return EFAULT on bad
 	// addresses.
@@ -28,6 +33,7 @@ type credsContext struct{ creds *auth.Credentials }
 
 func (c credsContext) Credentials() *auth.Credentials     { return c.creds }
 func (c credsContext) InterruptChan() <-chan struct{}     { return nil }
+func (c credsContext) Interrupted() bool                  { return false }
 func (c credsContext) CopyInBytes(uintptr, []byte) error  { return unix.EFAULT }
 func (c credsContext) CopyOutBytes(uintptr, []byte) error { return unix.EFAULT }
 

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/sentry/arch"
+	"pangolin/sentry/syserr"
 )
 
 // SigInfo is the sentry's form of siginfo_t.
@@ -211,10 +212,11 @@ func (t *Task) ForceSignal(info SigInfo) {
 // Restart errnos: a syscall interrupted by a signal returns one of these;
 // the signal code then either restarts the syscall or turns it into EINTR
 // (arch/x86/kernel/signal.c: handle_signal(), arch_do_signal_or_restart()).
+// They live in package syserr so that filesystems can return them too.
 const (
-	ERestartSys    = unix.Errno(512)
-	ERestartNoIntr = unix.Errno(513)
-	ERestartNoHand = unix.Errno(514)
+	ERestartSys    = syserr.ERestartSys
+	ERestartNoIntr = syserr.ERestartNoIntr
+	ERestartNoHand = syserr.ERestartNoHand
 )
 
 // SigAction flags.

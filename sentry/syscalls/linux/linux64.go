@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/unix"
 
 	"pangolin/sentry/kernel"
@@ -98,17 +100,31 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_RSEQ: {Name: "rseq", Support: kernel.Unimplemented, Note: "ENOSYS; glibc falls back"},
 }
 
+// families are the syscall maps merged by Table, in order (a later family
+// may not redefine a number; Table panics at start-up if one does, so the
+// mistake cannot ship). Each sys_<family>.go or linux64_<family>.go file
+// adds its map with registerFamily from an init function, so families are
+// written independently.
+var families = []map[uintptr]kernel.Syscall{coreSyscalls, fsSyscalls}
+
+// registerFamily adds a family of syscalls to the table.
+func registerFamily(m map[uintptr]kernel.Syscall) { families = append(families, m) }
+
 // Table returns the amd64 syscall table.
 func Table() *kernel.SyscallTable {
 	t := &kernel.SyscallTable{Entries: make(map[uintptr]kernel.Syscall)}
 	for nr, name := range syscallNames {
 		t.Entries[nr] = kernel.Syscall{Name: name, Support: kernel.Unimplemented}
 	}
-	for nr, e := range coreSyscalls {
-		t.Entries[nr] = e
-	}
-	for nr, e := range fsSyscalls {
-		t.Entries[nr] = e
+	defined := make(map[uintptr]bool)
+	for _, fam := range families {
+		for nr, e := range fam {
+			if defined[nr] {
+				panic(fmt.Sprintf("syscall %d (%s) defined by two families", nr, e.Name))
+			}
+			defined[nr] = true
+			t.Entries[nr] = e
+		}
 	}
 	return t
 }
