@@ -143,23 +143,15 @@ func parseID(name string) (int32, bool) {
 	return int32(n), true
 }
 
-// ContextReadlinker is what /proc/self and /proc/thread-self need from
-// the VFS: their target depends on the task that resolves them
-// (proc_self_get_link() and proc_thread_self_get_link() read current).
-// vfs.Readlinker.Readlink has no caller, so a VFS that wants working
-// self links must prefer this method, passing the resolving task, when
-// it follows or reads a symlink.
-type ContextReadlinker interface {
-	ReadlinkContext(ctx vfs.Context) (string, error)
-}
-
 // selfLink is /proc/self or /proc/thread-self.
 type selfLink struct {
 	node
 	thread bool
 }
 
-var _ ContextReadlinker = (*selfLink)(nil)
+// The target of /proc/self depends on the task that resolves it
+// (proc_self_get_link() and proc_thread_self_get_link() read current).
+var _ vfs.ContextReadlinker = (*selfLink)(nil)
 
 func (fs *Filesystem) newSelfLink(thread bool) *selfLink {
 	s := &selfLink{thread: thread}
@@ -180,7 +172,7 @@ func (s *selfLink) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, err
 // for a caller outside the PID namespace, it fails with ENOENT.
 func (s *selfLink) Readlink() (string, error) { return "", unix.ENOENT }
 
-// ReadlinkContext implements ContextReadlinker: "<pid>" or
+// ReadlinkContext implements vfs.ContextReadlinker: "<pid>" or
 // "<pid>/task/<tid>" of the calling task.
 func (s *selfLink) ReadlinkContext(ctx vfs.Context) (string, error) {
 	t := callerTask(ctx)

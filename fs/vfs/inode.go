@@ -150,6 +150,28 @@ type Readlinker interface {
 	Readlink() (string, error)
 }
 
+// ContextReadlinker is implemented by symlinks whose target depends on the
+// task resolving or reading them (/proc/self and /proc/thread-self:
+// proc_self_get_link() reads current). Path resolution and readlink(2)
+// prefer it over Readlinker.Readlink, passing the caller.
+type ContextReadlinker interface {
+	ReadlinkContext(ctx Context) (string, error)
+}
+
+// readlink reads inode's target as seen by ctx.
+func readlink(ctx Context, inode Inode) (string, bool, error) {
+	if cl, ok := inode.(ContextReadlinker); ok && ctx != nil {
+		t, err := cl.ReadlinkContext(ctx)
+		return t, true, err
+	}
+	rl, ok := inode.(Readlinker)
+	if !ok {
+		return "", false, nil
+	}
+	t, err := rl.Readlink()
+	return t, true, err
+}
+
 // MagicLink is implemented by symlinks that resolve to an object rather
 // than to their text (/proc/PID/fd/N, /proc/PID/cwd, /proc/PID/exe:
 // nd_jump_link()). Readlink still gives the text readlink(2) shows; path

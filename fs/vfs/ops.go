@@ -843,16 +843,20 @@ func (v *VirtualFilesystem) ReadlinkAt(ctx Context, fsc *FSContext, dir *FileDes
 	if err != nil {
 		return "", err
 	}
-	return v.ReadlinkVD(vd)
+	return v.ReadlinkVD(ctx, vd)
 }
 
-// ReadlinkVD reads the symlink at vd (EINVAL if it is not one).
-func (v *VirtualFilesystem) ReadlinkVD(vd VirtualDentry) (string, error) {
-	rl, ok := vd.Dentry.inode.(Readlinker)
-	if !ok || !vd.Dentry.IsSymlink() {
+// ReadlinkVD reads the symlink at vd as ctx sees it (EINVAL if it is not
+// one).
+func (v *VirtualFilesystem) ReadlinkVD(ctx Context, vd VirtualDentry) (string, error) {
+	if !vd.Dentry.IsSymlink() {
 		return "", unix.EINVAL
 	}
-	return rl.Readlink()
+	target, ok, err := readlink(ctx, vd.Dentry.inode)
+	if !ok {
+		return "", unix.EINVAL
+	}
+	return target, err
 }
 
 // AccessAt implements faccessat2(2) on a non-empty path with the given

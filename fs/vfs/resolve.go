@@ -11,7 +11,9 @@ import (
 // resolver walks a path one component at a time (struct nameidata,
 // link_path_walk() and friends in fs/namei.c).
 type resolver struct {
-	vfs   *VirtualFilesystem
+	vfs *VirtualFilesystem
+	// ctx is the caller, for symlinks whose target depends on it.
+	ctx   Context
 	creds *auth.Credentials
 	// root is the task's root: ".." never climbs above it and absolute
 	// paths and symlinks start there.
@@ -29,7 +31,7 @@ type resolver struct {
 // ENOTDIR if path is relative and dir is not a directory.
 func (v *VirtualFilesystem) newResolver(ctx Context, fsc *FSContext, dir *FileDescription, path string) (*resolver, error) {
 	root, cwd := fsc.RootAndCwd()
-	r := &resolver{vfs: v, creds: ctx.Credentials(), root: root, cur: cwd, rem: path}
+	r := &resolver{vfs: v, ctx: ctx, creds: ctx.Credentials(), root: root, cur: cwd, rem: path}
 	if strings.HasPrefix(path, "/") {
 		r.cur = root
 	} else if dir != nil {
@@ -153,11 +155,10 @@ func (r *resolver) followSymlink(link *Dentry, suffix string) error {
 		r.rem = suffix
 		return nil
 	}
-	rl, ok := link.inode.(Readlinker)
+	target, ok, err := readlink(r.ctx, link.inode)
 	if !ok {
 		return unix.EINVAL
 	}
-	target, err := rl.Readlink()
 	if err != nil {
 		return err
 	}

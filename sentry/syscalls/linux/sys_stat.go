@@ -270,7 +270,7 @@ func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, bufAddr uintptr, size int
 		if !vd.Ok() || !vd.Dentry.IsSymlink() {
 			return 0, unix.ENOENT
 		}
-		target, err = t.VFS().ReadlinkVD(vd)
+		target, err = t.VFS().ReadlinkVD(t, vd)
 	} else {
 		target, err = t.VFS().ReadlinkAt(t, t.FSContext(), dir, path)
 	}
