@@ -61,7 +61,8 @@ func runDo(args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 1
+		// pflag prints nothing itself with ContinueOnError.
+		return errorf(1, "do: %v (see pangolin do --help)", err)
 	}
 	cmd := fs.Args()
 	if len(cmd) == 0 {

@@ -2,6 +2,15 @@
 // role: the user-facing verbs (do, syscalls, later the OCI verbs) and the
 // hidden boot (sandbox/sentry) and gofer subcommands, which the CLI starts
 // by re-executing itself.
+
+// The Go runtime's container-aware GOMAXPROCS (Go 1.25+) opens the host's
+// cgroup CPU files at start-up and keeps them open to re-read them: the
+// sentry would then hold host descriptors for paths it opened itself (and
+// need openat in its seccomp allowlist). The sandbox's CPU budget is its
+// cgroup's business, enforced by the host either way.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
