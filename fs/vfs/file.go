@@ -45,6 +45,15 @@ type FileDescription struct {
 	posMu sync.Mutex
 	// pos is the file position. Protected by posMu.
 	pos int64
+
+	// releaseMu protects releaseHooks and released (see release.go).
+	releaseMu sync.Mutex
+	// releaseHooks run once when the last reference is dropped.
+	// Protected by releaseMu.
+	releaseHooks map[ReleaseHook]struct{}
+	// released is set once the hooks have been taken to run. Protected
+	// by releaseMu.
+	released bool
 }
 
 // NewFileDescription returns a description with one reference for impl,
@@ -68,6 +77,7 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 // DecRef drops a reference, releasing the file at zero (fput()).
 func (fd *FileDescription) DecRef() {
 	if n := fd.refs.Add(-1); n == 0 {
+		fd.runReleaseHooks()
 		fd.impl.Release()
 	} else if n < 0 {
 		panic("vfs: FileDescription.DecRef on a released file")
