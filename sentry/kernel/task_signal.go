@@ -110,6 +110,7 @@ func (k *Kernel) SendSignal(tg *ThreadGroup, info SigInfo) {
 		tg.pendingInfo[sig-1] = info
 	}
 	tg.mu.Unlock()
+	tg.signalQueued()
 	k.interruptGroup(tg)
 }
 
@@ -529,6 +530,7 @@ func (t *Task) SendThreadSignal(info SigInfo) {
 		t.pendingInfo[sig-1] = info
 	}
 	tg.mu.Unlock()
+	tg.signalQueued()
 	t.Interrupt()
 }
 

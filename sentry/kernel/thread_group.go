@@ -3,6 +3,8 @@ package kernel
 import (
 	"sync"
 
+	"gvisor.dev/gvisor/pkg/waiter"
+
 	"pangolin/sentry/limits"
 )
 
@@ -38,6 +40,10 @@ type ThreadGroup struct {
 	// Protected by mu.
 	pending     uint64
 	pendingInfo [NumSignals]SigInfo
+
+	// signalfdQueue is notified when a signal is queued for the group
+	// or one of its threads (see task_signalfd.go). Has its own lock.
+	signalfdQueue waiter.Queue
 
 	// The process tree is protected by Kernel.mu.
 	//
