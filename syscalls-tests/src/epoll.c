@@ -89,6 +89,10 @@ static void creation(void)
 	struct stat st;
 	SYSOK("fstat epoll", fstat(ep, &st));
 	EXPECT_EQ("epoll mode 0600", st.st_mode, 0600);
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof path, "/proc/self/fd/%d", ep);
+	SYSOK("readlink /proc/self/fd", readlink(path, link, sizeof link - 1));
+	CHECK("named anon_inode:[eventpoll]", strcmp(link, "anon_inode:[eventpoll]") == 0);
 	uint64_t v;
 	EXPECT_ERRNO("read epoll -> EINVAL", read(ep, &v, 8), EINVAL);
 	close(ep);

@@ -11,7 +11,8 @@
  *   restarted with it)
  * - readiness through epoll: EPOLLIN while non-zero, EPOLLOUT while a
  *   write of 1 fits
- * - the anonymous inode: fstat mode 0600, shared inode;
+ * - the anonymous inode: fstat mode 0600, shared inode, /proc name
+ *   anon_inode:[eventfd];
  *   lseek 0, pread ESPIPE, fchmod EOPNOTSUPP
  */
 #include "t.h"
@@ -159,6 +160,10 @@ int main(void)
 	CHECK("eventfds share one inode", a.st_ino == b.st_ino && a.st_dev == b.st_dev);
 	EXPECT_EQ("size 0", a.st_size, 0);
 	EXPECT_EQ("nlink 1", a.st_nlink, 1);
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	SYSOK("readlink /proc/self/fd", readlink(path, link, sizeof link - 1));
+	CHECK("named anon_inode:[eventfd]", strcmp(link, "anon_inode:[eventfd]") == 0);
 	EXPECT_EQ("lseek -> 0", lseek(fd, 10, SEEK_SET), 0);
 	EXPECT_ERRNO("pread -> ESPIPE", pread(fd, &v, 8, 0), ESPIPE);
 	EXPECT_ERRNO("fchmod -> EOPNOTSUPP", fchmod(fd, 0644), EOPNOTSUPP);
