@@ -184,16 +184,19 @@ func inCgroup(cg string, argv []string) []string {
 	return append([]string{"/bin/sh", "-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, cg}, argv...)
 }
 
-// nativeSetup runs as PID 1 of fresh PID, mount, UTS, IPC and network
-// namespaces, builds what the sandbox provides (proc at /proc, a tmpfs
-// /tmp, a /dev with the same nodes and links as the sandbox's devfs, the
-// hostname) over the rootfs in its private mount namespace, and execs the
-// command chrooted with the test environment. Nothing outlives the
-// namespaces, and the host's mounts are untouched (unshare makes the new
-// mount namespace's propagation private).
+// nativeSetup runs in fresh mount, UTS, IPC and network namespaces,
+// builds what the sandbox provides over the rootfs (a tmpfs /tmp, a /dev
+// with the same nodes and links as the sandbox's devfs, the hostname) in
+// its private mount namespace (unshare makes propagation private, so the
+// host's mounts are untouched and everything goes when the run ends),
+// then starts the command as PID 1 of a fresh PID namespace (with its
+// own proc on /proc) chrooted into the rootfs, with the test environment,
+// leading its own session as the sandbox's init does. The PID namespace
+// is made last so that the setup's own processes do not use up PIDs: the
+// command's children get the same PIDs as in the sandbox. (setsid(1) does
+// not fork here: PID 1 is not a process group leader.)
 const nativeSetup = `set -e
 root=$1; shift
-mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
 mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
 mk() { mknod -m 666 "$root/dev/$1" c "$2" "$3"; }
@@ -206,7 +209,7 @@ ln -s pts/ptmx "$root/dev/ptmx"
 mkdir "$root/dev/pts" "$root/dev/shm"
 chmod 1777 "$root/dev/shm"
 hostname pangolin
-exec chroot "$root" "$@"
+exec unshare --pid --fork --kill-child --mount-proc="$root/proc" setsid chroot "$root" "$@"
 `
 
 // runOpts are the knobs of one run.
@@ -235,7 +238,7 @@ func (o runOpts) withDefaults() runOpts {
 func runNative(t *testing.T, root string, argv []string, o runOpts) result {
 	t.Helper()
 	o = o.withDefaults()
-	full := []string{"unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--net",
+	full := []string{"unshare", "--mount", "--uts", "--ipc", "--net",
 		"--", "/bin/sh", "-c", nativeSetup, "native-setup", root, "env", "-i"}
 	full = append(full, o.env...)
 	full = append(full, argv...)
@@ -368,6 +371,7 @@ func verdict(t *testing.T, problem string) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	removeDebianRoot()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
 		k := map[string]string{}
 		if b, err := os.ReadFile(knownFailuresFile); err == nil {

@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Issue #3 acceptance: Debian's own bash, coreutils, procps and python3
+// (the debian rootfs), each case compared with a native run chrooted into
+// the same tree.
+
+var (
+	debOnce sync.Once
+	debRoot string
+	debErr  string
+)
+
+// debianRoot returns a copy of the cached Debian tree, shared by the
+// Debian tests of this run, with e2e/testdata/py copied to /e2e. The
+// programs write only to /tmp, a tmpfs on both sides.
+func debianRoot(t *testing.T) string {
+	t.Helper()
+	debOnce.Do(func() {
+		cached := cachedRootfs(t, "debian")
+		dst, err := os.MkdirTemp("", "pangolin-e2e-debian-")
+		if err != nil {
+			debErr = err.Error()
+			return
+		}
+		if out, err := exec.Command("cp", "-a", cached+"/.", dst).CombinedOutput(); err != nil {
+			debErr = "copying rootfs: " + err.Error() + "\n" + string(out)
+			return
+		}
+		if out, err := exec.Command("cp", "-r", "testdata/py", filepath.Join(dst, "e2e")).CombinedOutput(); err != nil {
+			debErr = "copying scripts: " + err.Error() + "\n" + string(out)
+			return
+		}
+		debRoot = dst
+	})
+	if debErr != "" {
+		t.Fatal(debErr)
+	}
+	return debRoot
+}
+
+// removeDebianRoot is called by TestMain after the tests.
+func removeDebianRoot() {
+	if debRoot != "" {
+		os.RemoveAll(debRoot)
+	}
+}
+
+// debCase is one Debian check.
+type debCase struct {
+	name       string
+	argv       []string
+	norm       func(string) string
+	wantStatus int
+	timeout    time.Duration
+	opts       runOpts
+}
+
+func bash(script string) []string { return []string{"/bin/bash", "-c", script} }
+
+func runDebCases(t *testing.T, cases []debCase) {
+	requireRoot(t)
+	pangolin(t)
+	root := debianRoot(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.opts
+			o.timeout = c.timeout
+			if o.timeout == 0 {
+				o.timeout = 90 * time.Second
+			}
+			native := runNative(t, root, c.argv, o)
+			if native.status != c.wantStatus || native.timedOut {
+				t.Fatalf("native run: want status %d, got\n%s", c.wantStatus, native)
+			}
+			sb := runSandbox(t, root, c.argv, o)
+			verdict(t, compareRuns(native, sb, c.norm))
+		})
+	}
+}
+
+func TestBash(t *testing.T) {
+	runDebCases(t, []debCase{
+		{name: "pipeline", argv: bash(`printf 'c b a\nz y x\n' | tr ' ' '\n' | sort -r | head -4 | cat -n`)},
+		{name: "subshell", argv: bash(`x=1; (x=2; cd /etc; echo "in $x $PWD"); echo "out $x $PWD"; (exit 4); echo "status $?"`)},
+		{name: "command-substitution", argv: bash(`a=$(echo outer $(echo inner)); echo "$a"; n=$(ls /etc | wc -l); [ "$n" -gt 10 ] && echo many; echo "$(( $(echo 6) * 7 ))"; b=` + "`echo backtick`" + `; echo $b`)},
+		{name: "here-doc", argv: bash("x=var\ncat <<EOF\nline one $x\n  $(echo subst)\nEOF\ncat <<'EOF'\nliteral $x\nEOF\nwc -l <<< 'here string'\ntr a-z A-Z <<-EOF\n\tindented\n\tEOF")},
+		{name: "background-wait", argv: bash(`sleep 0.3 & a=$!; (sleep 0.1; exit 3) & b=$!; wait $b; echo "b=$?"; wait $a; echo "a=$?"; for i in 1 2 3; do (exit $i) & done; wait; echo "all done"; jobs; echo end`)},
+		{name: "trap-exit", argv: bash(`trap 'echo exit trap $?' EXIT; echo body; exit 5`), wantStatus: 5},
+		{name: "trap-term", argv: bash(`trap 'echo got TERM; exit 9' TERM; kill -TERM $$; echo not reached`), wantStatus: 9},
+		{name: "trap-int", argv: bash(`trap 'echo got INT' INT; kill -INT $$; echo continued; trap - INT; echo reset`)},
+		{name: "trap-term-external", argv: bash(`trap 'echo got TERM from outside; exit 0' TERM; echo ready; for i in {1..100}; do sleep 0.1; done; echo no signal`),
+			opts: runOpts{signal: syscall.SIGTERM, signalAfter: 1500 * time.Millisecond}},
+		{name: "set-e", argv: bash(`set -e; echo before; false; echo not reached`), wantStatus: 1},
+		{name: "set-e-exempt", argv: bash(`set -e; if false; then :; fi; false || echo rescued; ! true; echo survived`)},
+		{name: "pipefail", argv: bash(`false | true; echo "no pipefail $?"; set -o pipefail; false | true; echo "pipefail $?"; (exit 3) | (exit 0) | true; echo "rightmost failure $?"; echo "${PIPESTATUS[@]}"`)},
+		{name: "functions-arrays", argv: bash(`f() { local x=$1; echo "f $x $#"; return 2; }; f a b; echo $?; declare -A m=([k]=v); arr=(1 2 3); echo "${arr[@]} ${#arr[@]} ${m[k]}"; echo {1..5}; printf '%05.1f\n' 3.14159`)},
+	})
+}
+
+// psNorm keeps what `ps aux` must get right (user, pid, tty, state,
+// command) and drops what measures the run: %CPU, %MEM, VSZ, RSS, START
+// and TIME.
+func psNorm(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 11 {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, strings.Join(append([]string{f[0], f[1], f[6], f[7]}, f[10:]...), " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestCoreutils(t *testing.T) {
+	runDebCases(t, []debCase{
+		{name: "ls-l", argv: bash(`ls -l /etc /usr/share/doc/bash; ls -la /usr/lib/os-release; ls -ld /usr/bin /bin`)},
+		{name: "sort", argv: bash(`sort /etc/passwd; sort -t: -k3,3n -r /etc/group; printf '10\n9\n1e3\n-2\n' > /tmp/n; sort -g /tmp/n; sort -u /etc/shells`)},
+		{name: "find-xdev-exec", argv: bash(`find / -xdev -path '/usr/share/doc/*' -name copyright -exec md5sum {} + | sort | head -20; find / -xdev -type d -name 'python3*' | sort; find /etc -xdev -type f -exec wc -c {} \; | sort -k2 | tail -5`)},
+		{name: "xargs-P4", argv: bash(`seq 1 40 | xargs -P4 -n1 sh -c 'echo $(( $0 * $0 ))' | sort -n | tr '\n' ' '; echo; ls /usr/bin | head -50 | xargs -P4 -n5 echo | wc -l`)},
+		{name: "grep-r", argv: bash(`grep -r -l root /etc | sort; grep -rn 'bash' /etc/passwd /etc/shells; grep -rc '^#' /etc/default | sort; grep -rE 'ID=(debian|[0-9]+)' /etc/os-release`)},
+		{name: "sed", argv: bash(`sed -n 's/^\([^:]*\):[^:]*:\([0-9]*\):.*/\2 \1/p' /etc/passwd; sed -e '1,3d' -e 's/:/ /g' /etc/group | head -3; printf 'a\nb\nc\n' > /tmp/s; sed -i '2i inserted' /tmp/s; cat /tmp/s`)},
+		{name: "awk", argv: bash(`awk -F: '{n[$7]++; s+=$3} END {for (k in n) print k, n[k] | "sort"; print NR, s}' /etc/passwd; awk 'BEGIN {printf "%.3f %d %s\n", atan2(1,1)*4, 2^20, toupper("gawk")}'`)},
+		{name: "tar-roundtrip", argv: bash(`set -e; cd /tmp; tar czf doc.tgz -C /usr/share doc; mkdir x; tar xzf doc.tgz -C x; (cd /usr/share && find doc -type f -exec sha256sum {} + | sort) > a; (cd x && find doc -type f -exec sha256sum {} + | sort) > b; cmp a b && echo identical; wc -l < a; tar tzf doc.tgz | sort | head -5; gzip -t doc.tgz && echo gzip ok`)},
+		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3; true) & ps aux; kill %1 %2 %3; wait`), norm: psNorm},
+		{name: "ps-o", argv: bash(`sleep 3 & ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
+	})
+}
+
+func TestPython(t *testing.T) {
+	py := func(name string) []string { return []string{"/usr/bin/python3", "/e2e/" + name + ".py"} }
+	runDebCases(t, []debCase{
+		{name: "start", argv: []string{"/usr/bin/python3", "-c", "import sys, os; print(sys.version_info[:2], os.getpid(), os.getcwd())"}},
+		{name: "ThreadPoolExecutor", argv: py("threads")},
+		{name: "multiprocessing-Pool", argv: py("pool")},
+		{name: "subprocess-pipes", argv: py("subproc")},
+		{name: "alarm-handler", argv: py("alarm")},
+		{name: "fork-waitpid", argv: py("fork")},
+		{name: "AF_UNIX-two-processes", argv: py("unixsock")},
+		{name: "hashlib-100MB", argv: py("hash100"), timeout: 180 * time.Second},
+	})
+}
+
+// TestForkBomb forks until `ulimit -u 200` stops the program with EAGAIN,
+// as an unprivileged user (root ignores RLIMIT_NPROC). Both runs are
+// inside a pids cgroup (see runCmd) and the native one in its own PID
+// namespace, so a sandbox that fails to enforce the limit hits the cgroup
+// limit instead of the machine's. Afterwards the machine must be able to
+// start processes and a new sandbox must work.
+func TestForkBomb(t *testing.T) {
+	if pidsCgroup(t) == "" {
+		t.Skip("no pids cgroup controller on this machine: the fork bomb is not run without a host-side limit (machine capability missing)")
+	}
+	runDebCases(t, []debCase{
+		{name: "ulimit-u-200", argv: bash(`ulimit -u 200 && exec /usr/bin/python3 /e2e/forkbomb.py`), timeout: 120 * time.Second},
+	})
+	if out, err := exec.Command("/bin/true").CombinedOutput(); err != nil {
+		t.Errorf("the host cannot start a process after the fork bomb: %v %s", err, out)
+	}
+	r := runSandbox(t, debianRoot(t), []string{"/bin/echo", "alive"}, runOpts{timeout: 30 * time.Second})
+	if r.status != 0 || r.stdout != "alive\n" {
+		t.Errorf("a new sandbox after the fork bomb: %s", r)
+	}
+}
