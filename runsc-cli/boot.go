@@ -104,7 +104,7 @@ func boot(c bootConfig) int {
 	if err != nil {
 		return errorf(1, "sentry: platform %s: %v", c.platform, err)
 	}
-	sb, err := buildFilesystem(c)
+	sb, err := buildFilesystem(c, mf)
 	if err != nil {
 		return errorf(1, "sentry: %v", err)
 	}

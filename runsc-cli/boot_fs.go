@@ -19,6 +19,7 @@ import (
 	"pangolin/gofer/client"
 	"pangolin/sentry/auth"
 	"pangolin/sentry/kernel"
+	"pangolin/sentry/memfile"
 )
 
 // sandboxFS is the sandbox's mount tree as boot builds it.
@@ -34,9 +35,11 @@ type sandboxFS struct {
 var rootCtx = vfs.CredsContext(auth.NewRootCredentials())
 
 // buildFilesystem connects to the gofer and mounts the root (the gofer's
-// tree, under an in-memory overlay if c.overlay), /dev and /tmp. /proc needs
-// the kernel and is mounted by mountProc.
-func buildFilesystem(c bootConfig) (*sandboxFS, error) {
+// tree, under an in-memory overlay if c.overlay), /dev, /dev/shm and /tmp.
+// /proc needs the kernel and is mounted by mountProc. Every tmpfs keeps its
+// data in mf, the memory file app address spaces map, so that shared
+// mappings of tmpfs files work.
+func buildFilesystem(c bootConfig, mf *memfile.File) (*sandboxFS, error) {
 	cl, err := client.New(c.sockFD)
 	if err != nil {
 		return nil, fmt.Errorf("gofer connection: %w", err)
@@ -50,7 +53,7 @@ func buildFilesystem(c bootConfig) (*sandboxFS, error) {
 	if c.overlay {
 		// The host's tree read-only underneath, every write kept in a
 		// tmpfs upper layer that dies with the sandbox.
-		upper, err := tmpfs.New(v, tmpfs.Options{Mode: 0o755})
+		upper, err := tmpfs.New(v, tmpfs.Options{Mode: 0o755, MemFile: mf})
 		if err != nil {
 			return nil, fmt.Errorf("overlay upper layer: %w", err)
 		}
@@ -74,14 +77,23 @@ func buildFilesystem(c bootConfig) (*sandboxFS, error) {
 	}
 	sb := &sandboxFS{vfs: v, root: root, bootFS: vfs.NewFSContext(root, root)}
 
-	devFS, err := dev.New(v)
+	devFS, err := dev.New(v, mf)
 	if err != nil {
 		return nil, fmt.Errorf("devfs: %w", err)
 	}
 	if err := sb.mount("/dev", devFS, vfs.MountFlags{NoSuid: true}); err != nil {
 		return nil, err
 	}
-	tmpFS, err := tmpfs.New(v, tmpfs.Options{Mode: 0o1777})
+	// POSIX shared memory and semaphores (shm_open(3), sem_open(3)) are
+	// files in /dev/shm, which glibc expects to be a tmpfs.
+	shmFS, err := tmpfs.New(v, tmpfs.Options{Mode: 0o1777, MemFile: mf})
+	if err != nil {
+		return nil, fmt.Errorf("tmpfs for /dev/shm: %w", err)
+	}
+	if err := sb.mount("/dev/shm", shmFS, vfs.MountFlags{NoSuid: true, NoDev: true}); err != nil {
+		return nil, err
+	}
+	tmpFS, err := tmpfs.New(v, tmpfs.Options{Mode: 0o1777, MemFile: mf})
 	if err != nil {
 		return nil, fmt.Errorf("tmpfs: %w", err)
 	}

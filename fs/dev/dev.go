@@ -11,6 +11,7 @@ import (
 
 	"pangolin/fs/tmpfs"
 	"pangolin/fs/vfs"
+	"pangolin/sentry/memfile"
 	"pangolin/sentry/memmap"
 )
 
@@ -40,10 +41,12 @@ func Register(v *vfs.VirtualFilesystem) {
 // New registers the drivers and returns a tmpfs instance laid out as a
 // container's /dev (what runc and gVisor create): null, zero, full, random,
 // urandom, tty (all crw-rw-rw-), the fd/stdin/stdout/stderr symlinks into
-// /proc/self/fd, and the shm directory (drwxrwxrwt).
-func New(v *vfs.VirtualFilesystem) (*vfs.Filesystem, error) {
+// /proc/self/fd, and the shm directory (drwxrwxrwt), where the boot code
+// mounts a tmpfs of its own (/dev/shm is a separate mount on Linux, with
+// its own size accounting). mf holds the data of files created in /dev.
+func New(v *vfs.VirtualFilesystem, mf *memfile.File) (*vfs.Filesystem, error) {
 	Register(v)
-	fs, err := tmpfs.New(v, tmpfs.Options{Mode: 0o755})
+	fs, err := tmpfs.New(v, tmpfs.Options{Mode: 0o755, MemFile: mf})
 	if err != nil {
 		return nil, err
 	}
@@ -154,8 +157,7 @@ func (f *memFile) Seek(_ vfs.Context, pos, _ int64, whence int) (int64, error) {
 func (f *memFile) Sync(vfs.Context) error { return unix.EINVAL }
 
 // MMapFile implements vfs.Mappable for /dev/zero: a private mapping is
-// anonymous memory (mmap_zero()). Shared mappings of /dev/zero need shared
-// anonymous memory from the memory manager and fail with ENODEV here.
+// anonymous memory, a shared one new shared anonymous memory (mmap_zero()).
 func (f *memFile) MMapFile() (memmap.File, error) {
 	if f.kind != zeroDev {
 		return nil, unix.ENODEV
@@ -171,6 +173,7 @@ type zeroMapping struct{ refs atomic.Int64 }
 func (z *zeroMapping) ReadAt([]byte, int64) (int, error) { return 0, nil }
 func (z *zeroMapping) Size() (int64, error)              { return 1<<63 - 1, nil }
 func (z *zeroMapping) Mappable() memmap.Mappable         { return nil }
+func (z *zeroMapping) AnonymousShared() bool             { return true }
 func (z *zeroMapping) IncRef()                           { z.refs.Add(1) }
 func (z *zeroMapping) DecRef()                           { z.refs.Add(-1) }
 

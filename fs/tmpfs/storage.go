@@ -1,32 +1,13 @@
 package tmpfs
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/memfile"
+)
 
 // pageSize is the unit of tmpfs storage and accounting.
-const pageSize = 4096
-
-// Storage holds a regular file's bytes. It is an interface so that file
-// data can later move from Go memory to the sentry's memory file (which
-// MAP_SHARED needs) without touching the file logic. Callers serialize
-// access (the file's InodeAttrs.Mu); the file tracks the size.
-type Storage interface {
-	// ReadAt fills dst from offset off; holes read as zeros. The caller
-	// keeps the range within the file size.
-	ReadAt(dst []byte, off int64)
-	// WriteAt stores src at off. It returns how many bytes were stored
-	// and ENOSPC if the filesystem is full.
-	WriteAt(src []byte, off int64) (int, error)
-	// Allocate reserves pages for [off, off+length) so that later
-	// writes there cannot fail (fallocate mode 0).
-	Allocate(off, length int64) error
-	// Truncate drops data at and beyond size and zeroes the tail of the
-	// last page, so that growing the file again reads zeros.
-	Truncate(size int64)
-	// Pages returns the number of allocated pages (for st_blocks).
-	Pages() int64
-	// Release frees everything (the inode is gone).
-	Release()
-}
+const pageSize = memfile.PageSize
 
 // pageAccount limits the pages of one filesystem instance.
 type pageAccount interface {
@@ -36,26 +17,32 @@ type pageAccount interface {
 	uncharge(n int64)
 }
 
-// memStorage is a sparse Storage in Go memory: a map from page index to
-// page. Unwritten pages are holes.
-type memStorage struct {
-	acct  pageAccount
-	pages map[int64]*[pageSize]byte
+// fileData is a regular file's bytes: sparse pages of the sentry's memory
+// file (shmem's page cache), so that read(2), write(2) and every mapping of
+// the file, shared or private, see the same pages. Pages are allocated on
+// first write or fault and hold one memory-file reference each, owned by
+// the file; holes read as zeros. The owner serializes calls (the file's
+// dataMu).
+type fileData struct {
+	// mf and acct are immutable.
+	mf   *memfile.File
+	acct pageAccount
+	// pages maps a page index to the page's memory-file offset.
+	pages map[int64]uint64
 }
 
-func newMemStorage(acct pageAccount) *memStorage {
-	return &memStorage{acct: acct, pages: make(map[int64]*[pageSize]byte)}
+func newFileData(mf *memfile.File, acct pageAccount) fileData {
+	return fileData{mf: mf, acct: acct, pages: make(map[int64]uint64)}
 }
 
-func (s *memStorage) ReadAt(dst []byte, off int64) {
+// readAt fills dst from offset off; holes read as zeros. The caller keeps
+// the range within the file size.
+func (d *fileData) readAt(dst []byte, off int64) {
 	for len(dst) > 0 {
 		idx, po := off/pageSize, off%pageSize
-		n := int64(len(dst))
-		if n > pageSize-po {
-			n = pageSize - po
-		}
-		if p := s.pages[idx]; p != nil {
-			copy(dst[:n], p[po:po+n])
+		n := min(int64(len(dst)), pageSize-po)
+		if mo, ok := d.pages[idx]; ok {
+			copy(dst[:n], d.mf.Slice(mo+uint64(po), uint64(n)))
 		} else {
 			clear(dst[:n])
 		}
@@ -64,32 +51,57 @@ func (s *memStorage) ReadAt(dst []byte, off int64) {
 	}
 }
 
-// page returns page idx, allocating it if needed.
-func (s *memStorage) page(idx int64) (*[pageSize]byte, error) {
-	if p := s.pages[idx]; p != nil {
-		return p, nil
+// allocRun allocates the missing pages among [idx, idx+n), which must all
+// be missing, as few memory-file ranges as the charge allows, and returns
+// how many it allocated from idx on. ENOSPC when the filesystem is full
+// (shmem_inode_acct_blocks()), ENOMEM when sandbox memory is.
+func (d *fileData) allocRun(idx, n int64) (int64, error) {
+	for n > 0 && !d.acct.charge(n) {
+		// Fill up to the limit, as a write does before ENOSPC.
+		n /= 2
 	}
-	if !s.acct.charge(1) {
-		return nil, unix.ENOSPC
+	if n == 0 {
+		return 0, unix.ENOSPC
 	}
-	p := new([pageSize]byte)
-	s.pages[idx] = p
-	return p, nil
+	mo, err := d.mf.Allocate(uint64(n) * pageSize)
+	if err != nil {
+		d.acct.uncharge(n)
+		return 0, unix.ENOMEM
+	}
+	for i := int64(0); i < n; i++ {
+		d.pages[idx+i] = mo + uint64(i)*pageSize
+	}
+	return n, nil
 }
 
-func (s *memStorage) WriteAt(src []byte, off int64) (int, error) {
+// holeRun returns how many pages from idx on (at most max) are missing.
+func (d *fileData) holeRun(idx, max int64) int64 {
+	n := int64(0)
+	for n < max {
+		if _, ok := d.pages[idx+n]; ok {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// writeAt stores src at off, allocating pages as needed. It returns how
+// many bytes were stored and the error that stopped it (ENOSPC, ENOMEM).
+func (d *fileData) writeAt(src []byte, off int64) (int, error) {
 	done := 0
 	for len(src) > 0 {
 		idx, po := off/pageSize, off%pageSize
-		n := int64(len(src))
-		if n > pageSize-po {
-			n = pageSize - po
+		mo, ok := d.pages[idx]
+		if !ok {
+			last := (off + int64(len(src)) - 1) / pageSize
+			if _, err := d.allocRun(idx, d.holeRun(idx, last-idx+1)); err != nil {
+				return done, err
+			}
+			mo = d.pages[idx]
 		}
-		p, err := s.page(idx)
-		if err != nil {
-			return done, err
-		}
-		copy(p[po:po+n], src[:n])
+		n := min(int64(len(src)), pageSize-po)
+		copy(d.mf.Slice(mo+uint64(po), uint64(n)), src[:n])
 		src = src[n:]
 		off += n
 		done += int(n)
@@ -97,35 +109,88 @@ func (s *memStorage) WriteAt(src []byte, off int64) (int, error) {
 	return done, nil
 }
 
-func (s *memStorage) Allocate(off, length int64) error {
-	for idx := off / pageSize; idx <= (off+length-1)/pageSize; idx++ {
-		if _, err := s.page(idx); err != nil {
+// allocate backs [off, off+length) with pages, so that later writes
+// there cannot fail (fallocate mode 0). On failure the pages this call
+// allocated are freed again, as shmem_fallocate() undoes them.
+func (d *fileData) allocate(off, length int64) error {
+	first, last := off/pageSize, (off+length-1)/pageSize
+	var added []int64
+	for idx := first; idx <= last; {
+		if _, ok := d.pages[idx]; ok {
+			idx++
+			continue
+		}
+		n, err := d.allocRun(idx, d.holeRun(idx, last-idx+1))
+		if err != nil {
+			for _, i := range added {
+				d.freePage(i)
+			}
 			return err
 		}
+		for i := idx; i < idx+n; i++ {
+			added = append(added, i)
+		}
+		idx += n
 	}
 	return nil
 }
 
-func (s *memStorage) Truncate(size int64) {
-	last := (size + pageSize - 1) / pageSize // first page wholly past size
-	var freed int64
-	for idx := range s.pages {
-		if idx >= last {
-			delete(s.pages, idx)
-			freed++
+// freePage drops page idx.
+func (d *fileData) freePage(idx int64) {
+	mo := d.pages[idx]
+	delete(d.pages, idx)
+	d.mf.DecRef(mo, pageSize)
+	d.acct.uncharge(1)
+}
+
+// truncate drops the pages wholly at or beyond size and zeroes the tail of
+// the last page, so that growing the file again reads zeros
+// (shmem_undo_range()). Mappings of the dropped pages must already be
+// invalidated.
+func (d *fileData) truncate(size int64) {
+	first := (size + pageSize - 1) / pageSize // first page wholly past size
+	for idx := range d.pages {
+		if idx >= first {
+			d.freePage(idx)
 		}
 	}
-	s.acct.uncharge(freed)
 	if po := size % pageSize; po != 0 {
-		if p := s.pages[size/pageSize]; p != nil {
-			clear(p[po:])
+		if mo, ok := d.pages[size/pageSize]; ok {
+			clear(d.mf.Slice(mo+uint64(po), uint64(pageSize-po)))
 		}
 	}
 }
 
-func (s *memStorage) Pages() int64 { return int64(len(s.pages)) }
+// count returns the number of allocated pages (for st_blocks).
+func (d *fileData) count() int64 { return int64(len(d.pages)) }
 
-func (s *memStorage) Release() {
-	s.acct.uncharge(int64(len(s.pages)))
-	s.pages = make(map[int64]*[pageSize]byte)
+// release frees everything (the inode is gone).
+func (d *fileData) release() {
+	for idx := range d.pages {
+		d.freePage(idx)
+	}
+}
+
+// translate returns the memory-file range backing the pages from idx on:
+// the page at idx, allocated if it is a hole, and the pages after it that
+// are already allocated and contiguous in the memory file, up to max
+// pages. It does not allocate beyond idx, so a fault does not fill in a
+// sparse file around the page touched.
+func (d *fileData) translate(idx, max int64) (uint64, int64, error) {
+	mo, ok := d.pages[idx]
+	if !ok {
+		if _, err := d.allocRun(idx, 1); err != nil {
+			return 0, 0, err
+		}
+		mo = d.pages[idx]
+	}
+	n := int64(1)
+	for n < max {
+		next, ok := d.pages[idx+n]
+		if !ok || next != mo+uint64(n)*pageSize {
+			break
+		}
+		n++
+	}
+	return mo, n, nil
 }

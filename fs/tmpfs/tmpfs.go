@@ -1,9 +1,12 @@
 // Package tmpfs is an in-memory filesystem (mm/shmem.c): regular files,
 // directories, symlinks, hard links and device/FIFO/socket nodes. File
-// data lives in Go memory behind the Storage interface for now.
+// data lives in the sentry's memory file, so that read(2), write(2) and
+// mappings of a file share its pages, and memfd_create(2) files are unnamed
+// tmpfs files (NewMemfd).
 //
 // Locking: each inode's vfs.InodeAttrs.Mu protects its attributes and
-// contents (a directory's entries, a file's size and data). A directory's
+// contents (a directory's entries; a regular file's data has its own lock,
+// see regularFile). A directory's
 // Mu may be held while locking a child's Mu (parent before child); only
 // Rename locks two directories, ordered by inode number, and the VFS lets
 // one rename run at a time. The VFS's dentry locks are always taken before
@@ -11,12 +14,14 @@
 package tmpfs
 
 import (
+	"fmt"
 	"sort"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"pangolin/fs/vfs"
+	"pangolin/sentry/memfile"
 )
 
 // Magic is TMPFS_MAGIC (statfs f_type).
@@ -41,15 +46,24 @@ type Options struct {
 	// Name is the filesystem type name reported in /proc/mounts; ""
 	// means "tmpfs".
 	Name string
+	// MemFile holds the file data: the sentry's memory file, which app
+	// address spaces map. nil gives the instance a memory file of its
+	// own (for tests outside a sandbox).
+	MemFile *memfile.File
 }
+
+// ownMemFileSize is the address range of a memory file made for an
+// instance without Options.MemFile (sparse: only used pages cost memory).
+const ownMemFileSize = 1 << 36
 
 // Filesystem is a tmpfs instance.
 type Filesystem struct {
 	// vfsfs is set once by New; immutable afterwards.
 	vfsfs *vfs.Filesystem
-	// name and maxPages are immutable.
+	// name, maxPages and mf are immutable.
 	name     string
 	maxPages int64
+	mf       *memfile.File
 
 	nextIno   atomic.Uint64
 	usedPages atomic.Int64
@@ -59,9 +73,16 @@ type Filesystem struct {
 // New creates a tmpfs instance in v. The result is ready for
 // v.MountRoot or v.MountAt.
 func New(v *vfs.VirtualFilesystem, opts Options) (*vfs.Filesystem, error) {
-	fs := &Filesystem{name: opts.Name, maxPages: (opts.MaxSize + pageSize - 1) / pageSize}
+	fs := &Filesystem{name: opts.Name, maxPages: (opts.MaxSize + pageSize - 1) / pageSize, mf: opts.MemFile}
 	if fs.name == "" {
 		fs.name = "tmpfs"
+	}
+	if fs.mf == nil {
+		mf, err := memfile.New("tmpfs", ownMemFileSize)
+		if err != nil {
+			return nil, fmt.Errorf("tmpfs: %w", err)
+		}
+		fs.mf = mf
 	}
 	mode := opts.Mode & 0o7777
 	if opts.Mode == 0 {

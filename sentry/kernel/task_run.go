@@ -10,6 +10,7 @@ import (
 
 	"pangolin/platform"
 	"pangolin/sentry/arch"
+	"pangolin/sentry/memmap"
 )
 
 // start runs on the task's own goroutine: it locks the OS thread (the
@@ -67,7 +68,7 @@ func (t *Task) run() {
 					break
 				}
 				sig := unix.SIGSEGV
-				if exit.Signo == int(unix.SIGBUS) {
+				if exit.Signo == int(unix.SIGBUS) || memmap.IsBusError(err) {
 					sig = unix.SIGBUS
 				}
 				t.ForceSignal(SigInfo{Signo: int(sig), Code: t.mm.SegvCode(exit.Addr), Addr: uint64(exit.Addr)})

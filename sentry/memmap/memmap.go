@@ -1,7 +1,18 @@
 // Package memmap defines what the memory manager needs from a file in order
 // to map it: content for private (copy-on-fault) mappings, and a host-FD
 // backed translation for shared mappings.
+//
+// Lock order: an address space's lock (mm.MemoryManager.mu) is taken before
+// any lock a Mappable takes in Translate, AddMapping or RemoveMapping. A
+// Mappable must not hold its own locks while calling
+// MappingSpace.Invalidate.
 package memmap
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // File is what mmap(2) of a file descriptor needs from the file.
 type File interface {
@@ -30,7 +41,9 @@ type File interface {
 type Mappable interface {
 	// Translate returns where the page-aligned file range [off, off+length)
 	// lives on the host. It may return a shorter range than asked; callers
-	// loop. write reports whether the mapping will be writable.
+	// loop. write reports whether the mapping will be writable. An access
+	// the app must get SIGBUS for (past the end of the file, or no space
+	// left to back the page) fails with a *BusError.
 	Translate(off, length uint64, write bool) (Translation, error)
 }
 
@@ -46,4 +59,77 @@ type Translation struct {
 	// Internal is the sentry's own mapping of the same range, used for
 	// copy-in/out. len(Internal) == Length.
 	Internal []byte
+}
+
+// MappingSpace is an address space that maps Mappables (an
+// mm.MemoryManager), as a Tracker sees it.
+type MappingSpace interface {
+	// Invalidate forgets every page of m's file range [start, end) that
+	// the space has established, including private copies made from them
+	// (unmap_mapping_range() with even_cows), so that the next access
+	// faults and translates again. It takes the space's lock: the caller
+	// must not hold locks that Translate takes.
+	Invalidate(m Mappable, start, end uint64)
+
+	// OwnerPID is the process the space belongs to (for shm_lpid).
+	OwnerPID() int32
+}
+
+// Tracker is a Mappable that wants to know who maps it: shared memory
+// objects count attachments and free their pages with the last one, and
+// files whose pages can go away (truncate) must invalidate the mappings of
+// those pages, since address spaces hold no reference on shared pages.
+//
+// The memory manager calls AddMapping once per VMA that maps the Mappable
+// (a VMA that is split in two makes a second call, fork makes one per
+// copied VMA) and RemoveMapping when such a VMA goes away. writable is true
+// for shared mappings that may ever be written (VM_SHARED|VM_MAYWRITE).
+type Tracker interface {
+	// AddMapping may fail for a new mapping (mmap(2) or shmat(2)), which
+	// is then not made; the error is returned to the app.
+	AddMapping(ms MappingSpace, writable bool) error
+	RemoveMapping(ms MappingSpace, writable bool)
+}
+
+// CoherentPrivate is implemented by Files whose private mappings share the
+// file's pages until the app writes to them, as Linux's page cache does:
+// the memory manager then maps the Mappable's pages read-only into private
+// mappings and copies a page on the first write, so a write(2) to the file
+// stays visible through private mappings of untouched pages. Files without
+// it are copied in with ReadAt when a private mapping faults.
+type CoherentPrivate interface {
+	CoherentPrivate() bool
+}
+
+// WriteSealer is implemented by Files that can be sealed against writing
+// (memfd F_SEAL_WRITE, F_SEAL_FUTURE_WRITE): a shared writable mapping of
+// such a file is refused with EPERM, and a shared read-only one can never
+// be made writable (seal_check_write()).
+type WriteSealer interface {
+	WriteSealed() bool
+}
+
+// AnonymousShared is implemented by Files whose shared mappings are new
+// shared anonymous memory rather than the file's pages (/dev/zero:
+// mmap_zero() calls shmem_zero_setup()).
+type AnonymousShared interface {
+	AnonymousShared() bool
+}
+
+// BusError is a Translate failure that raises SIGBUS in the app (Linux's
+// VM_FAULT_SIGBUS), rather than SIGSEGV.
+type BusError struct {
+	// Errno is what a sentry copy into the same page reports (EFAULT).
+	Errno unix.Errno
+}
+
+func (e *BusError) Error() string { return "bus error: " + e.Errno.Error() }
+
+// Unwrap returns the errno.
+func (e *BusError) Unwrap() error { return e.Errno }
+
+// IsBusError reports whether err is (or wraps) a *BusError.
+func IsBusError(err error) bool {
+	var be *BusError
+	return errors.As(err, &be)
 }

@@ -3,30 +3,44 @@ package mm
 import (
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"pangolin/sentry/memfile"
 	"pangolin/sentry/memmap"
 )
 
 // anonShared is the backing object of a MAP_SHARED|MAP_ANONYMOUS mapping
 // (shmem_zero_setup() in Linux): memory-file pages allocated on first touch
-// and shared by every mapping of it, including across fork.
+// and shared by every mapping of it, including across fork. Its pages are
+// freed when the last VMA mapping it goes away (munmap, exit or exec of the
+// last process sharing it).
 type anonShared struct {
+	// mf and size are immutable.
 	mf   *memfile.File
 	size uint64
 
 	mu sync.Mutex
-	// pages maps page-aligned offsets to memory-file offsets. Protected by
-	// mu.
+	// pages maps page-aligned offsets to memory-file offsets, each
+	// holding one reference. Protected by mu.
 	pages map[uint64]uint64
+	// mappings counts the VMAs mapping the object. Protected by mu.
+	mappings int
 }
+
+var _ memmap.Tracker = (*anonShared)(nil)
 
 func newAnonShared(mf *memfile.File, size uint64) *anonShared {
 	return &anonShared{mf: mf, size: size, pages: make(map[uint64]uint64)}
 }
 
 // Translate implements memmap.Mappable.Translate, one page at a time, so
-// that pages allocated at different times need not be contiguous.
+// that pages allocated at different times need not be contiguous. Pages
+// past the object's size (a mapping grown with mremap) raise SIGBUS, as
+// for any shmem file.
 func (s *anonShared) Translate(off, length uint64, write bool) (memmap.Translation, error) {
+	if off >= s.size {
+		return memmap.Translation{}, &memmap.BusError{Errno: unix.EFAULT}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	mo, ok := s.pages[off]
@@ -39,4 +53,27 @@ func (s *anonShared) Translate(off, length uint64, write bool) (memmap.Translati
 		s.pages[off] = mo
 	}
 	return memmap.Translation{FD: s.mf.FD(), Offset: mo, Length: pageSize, Internal: s.mf.Slice(mo, pageSize)}, nil
+}
+
+// AddMapping implements memmap.Tracker.
+func (s *anonShared) AddMapping(memmap.MappingSpace, bool) error {
+	s.mu.Lock()
+	s.mappings++
+	s.mu.Unlock()
+	return nil
+}
+
+// RemoveMapping implements memmap.Tracker: the last mapping frees the
+// pages (no pte can refer to them any more).
+func (s *anonShared) RemoveMapping(memmap.MappingSpace, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mappings--
+	if s.mappings > 0 {
+		return
+	}
+	for off, mo := range s.pages {
+		s.mf.DecRef(mo, pageSize)
+		delete(s.pages, off)
+	}
 }

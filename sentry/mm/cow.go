@@ -10,7 +10,18 @@ import (
 //
 // Preconditions: m.mu is held; p is the cow pte of page in v.
 func (m *MemoryManager) breakCOWLocked(page uintptr, p *pte, v *vma) error {
-	if m.mf.RefCount(p.off) > 1 {
+	switch {
+	case !p.private:
+		// A file page mapped into a private VMA: the copy becomes
+		// this mm's own page; the file keeps its page.
+		off, err := m.mf.Allocate(pageSize)
+		if err != nil {
+			return err
+		}
+		buf := m.mf.Slice(off, pageSize)
+		copy(buf, p.internal)
+		p.fd, p.off, p.internal, p.private = m.mf.FD(), off, buf, true
+	case m.mf.RefCount(p.off) > 1:
 		off, err := m.mf.Allocate(pageSize)
 		if err != nil {
 			return err
@@ -44,11 +55,15 @@ func (m *MemoryManager) Fork() *MemoryManager {
 	n.brkStart, n.brk, n.mmapBase = m.brkStart, m.brk, m.mmapBase
 	n.ArgStart, n.ArgEnd, n.EnvStart, n.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	n.Auxv = append([]uint64(nil), m.Auxv...)
+	n.ownerPID.Store(m.ownerPID.Load())
 	for _, v := range m.vmas {
 		nv := *v
 		if nv.file != nil {
 			nv.file.IncRef()
 		}
+		// The child's copy is one more mapping (dup_mmap() calls
+		// vm_ops->open); it cannot be refused.
+		_ = n.addMapping(&nv)
 		n.vmas = append(n.vmas, &nv)
 		for a := v.start; a < v.end; a += pageSize {
 			p, ok := m.ptes[a]

@@ -10,8 +10,20 @@
 // writes the backing pages through its own mapping of the memory file (or of
 // the Mappable), so it is a memcpy.
 //
+// Shared mappings (and private mappings of files that are
+// memmap.CoherentPrivate, such as tmpfs files) take their pages from a
+// memmap.Mappable. Their ptes hold no reference on those pages: a Mappable
+// that frees pages while mapped (a truncated tmpfs file) first calls
+// Invalidate, and one that is a memmap.Tracker is told of every VMA mapping
+// it (AddMapping/RemoveMapping), which is how shared anonymous memory and
+// SysV segments know when their last mapping is gone. A private mapping of
+// a coherent file maps the file's page read-only and copies it on the first
+// write (do_cow_fault()), so write(2) to the file shows through until then.
+//
 // Locking: MemoryManager.mu protects everything mutable in a MemoryManager.
-// It is taken before memfile.File.mu and may be held across platform calls.
+// It is taken before memfile.File.mu and before any lock a Mappable takes in
+// Translate, AddMapping and RemoveMapping, and may be held across platform
+// calls.
 package mm
 
 import (
@@ -19,6 +31,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -64,7 +77,8 @@ type vma struct {
 	file memmap.File
 	off  uint64
 	// mappable backs shared mappings (a file's, or an anonymous shared
-	// object).
+	// object), and private mappings of memmap.CoherentPrivate files,
+	// whose pages are then copied on write.
 	mappable  memmap.Mappable
 	name      string
 	growsDown bool
@@ -73,6 +87,13 @@ type vma struct {
 }
 
 func (v *vma) contains(a uintptr) bool { return v.start <= a && a < v.end }
+
+// sharedWritable reports whether v is a shared mapping that may ever be
+// written (VM_SHARED|VM_MAYWRITE), which is what seals and Trackers count.
+func (v *vma) sharedWritable() bool { return !v.private && v.maxPerms.Write }
+
+// fileCOW reports whether v maps its Mappable's pages copy-on-write.
+func (v *vma) fileCOW() bool { return v.private && v.mappable != nil }
 
 // fileOffset returns the file offset of app address a.
 func (v *vma) fileOffset(a uintptr) uint64 { return v.off + uint64(a-v.start) }
@@ -111,6 +132,9 @@ type MemoryManager struct {
 	brkStart, brk uintptr
 	// mmapBase is where top-down mmap placement starts. Protected by mu.
 	mmapBase uintptr
+	// ownerPID is the process the address space belongs to, for
+	// Trackers (shm_lpid). Set by the kernel; copied by Fork.
+	ownerPID atomic.Int32
 	// Layout of the initial stack for /proc/PID/{cmdline,environ,auxv}.
 	// Protected by mu.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uintptr
@@ -125,6 +149,52 @@ func New(mf *memfile.File, as platform.AddressSpace, maxAddr uintptr) *MemoryMan
 		maxAddr:  maxAddr,
 		ptes:     make(map[uintptr]*pte),
 		mmapBase: maxAddr,
+	}
+}
+
+// SetOwnerPID records the process that owns the address space.
+func (m *MemoryManager) SetOwnerPID(pid int32) { m.ownerPID.Store(pid) }
+
+// OwnerPID implements memmap.MappingSpace.
+func (m *MemoryManager) OwnerPID() int32 { return m.ownerPID.Load() }
+
+// addMapping tells v's Mappable about a new VMA mapping it.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) addMapping(v *vma) error {
+	if t, ok := v.mappable.(memmap.Tracker); ok {
+		return t.AddMapping(m, v.sharedWritable())
+	}
+	return nil
+}
+
+// removeMapping tells v's Mappable that v is gone.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) removeMapping(v *vma) {
+	if t, ok := v.mappable.(memmap.Tracker); ok {
+		t.RemoveMapping(m, v.sharedWritable())
+	}
+}
+
+// Invalidate implements memmap.MappingSpace: the established pages of every
+// VMA mapping mp's file range [start, end) are dropped and unmapped.
+func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas {
+		if v.mappable != mp {
+			continue
+		}
+		vs, ve := v.off, v.off+uint64(v.end-v.start)
+		s, e := max(vs, start), min(ve, end)
+		if s >= e {
+			continue
+		}
+		as, ae := v.start+uintptr(s-v.off), v.start+uintptr(e-v.off)
+		if m.dropPTEs(as, ae) > 0 && m.as != nil {
+			_ = m.as.Unmap(as, ae-as)
+		}
 	}
 }
 
@@ -152,6 +222,7 @@ func (m *MemoryManager) Release() {
 		delete(m.ptes, a)
 	}
 	for _, v := range m.vmas {
+		m.removeMapping(v)
 		if v.file != nil {
 			v.file.DecRef()
 		}
@@ -193,6 +264,9 @@ func (m *MemoryManager) splitAt(a uintptr) {
 	m.vmas = append(m.vmas, nil)
 	copy(m.vmas[i+2:], m.vmas[i+1:])
 	m.vmas[i+1] = &nv
+	// The new half is one more mapping (__split_vma() calls vm_ops->open);
+	// an existing mapping's Tracker cannot refuse it.
+	_ = m.addMapping(&nv)
 }
 
 // insertVMA adds v, which must not overlap any vma.
@@ -253,6 +327,7 @@ func (m *MemoryManager) removeRange(start, end uintptr) {
 	m.vmas = kept
 	for _, v := range removed {
 		m.dropPTEs(v.start, v.end)
+		m.removeMapping(v)
 		if v.file != nil {
 			v.file.DecRef()
 		}
@@ -263,23 +338,27 @@ func (m *MemoryManager) removeRange(start, end uintptr) {
 }
 
 // dropPTEs forgets the pages of [start, end) without touching host
-// mappings.
+// mappings, and returns how many there were.
 //
 // Preconditions: m.mu is held.
-func (m *MemoryManager) dropPTEs(start, end uintptr) {
+func (m *MemoryManager) dropPTEs(start, end uintptr) int {
+	n := 0
 	if uintptr(len(m.ptes)) < (end-start)/pageSize {
 		for a, p := range m.ptes {
 			if a >= start && a < end {
 				m.dropPTE(a, p)
+				n++
 			}
 		}
-		return
+		return n
 	}
 	for a := start; a < end; a += pageSize {
 		if p, ok := m.ptes[a]; ok {
 			m.dropPTE(a, p)
+			n++
 		}
 	}
+	return n
 }
 
 // Preconditions: m.mu is held.
@@ -338,15 +417,22 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		dev:       o.Dev,
 		ino:       o.Ino,
 	}
-	if !o.Private {
-		if o.File != nil {
+	anonFile := false
+	if a, ok := o.File.(memmap.AnonymousShared); ok {
+		anonFile = a.AnonymousShared()
+	}
+	switch {
+	case !o.Private && o.File != nil && !anonFile:
+		v.mappable = o.File.Mappable()
+		if v.mappable == nil {
+			return 0, unix.ENODEV
+		}
+	case !o.Private:
+		v.mappable = newAnonShared(m.mf, uint64(length))
+		v.name = "/dev/zero (deleted)"
+	case o.File != nil:
+		if c, ok := o.File.(memmap.CoherentPrivate); ok && c.CoherentPrivate() {
 			v.mappable = o.File.Mappable()
-			if v.mappable == nil {
-				return 0, unix.ENODEV
-			}
-		} else {
-			v.mappable = newAnonShared(m.mf, uint64(length))
-			v.name = "/dev/zero (deleted)"
 		}
 	}
 
@@ -363,10 +449,16 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			}
 			return 0, unix.ENOMEM
 		}
-		if m.overlaps(o.Addr, o.Addr+length) {
-			if o.NoReplace {
-				return 0, unix.EEXIST
-			}
+		overlap := m.overlaps(o.Addr, o.Addr+length)
+		if overlap && o.NoReplace {
+			return 0, unix.EEXIST
+		}
+		// A Tracker refusing the mapping (a sealed file) leaves what
+		// was there in place.
+		if err := m.addMapping(v); err != nil {
+			return 0, err
+		}
+		if overlap {
 			m.removeRange(o.Addr, o.Addr+length)
 		}
 		addr = o.Addr
@@ -374,6 +466,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		var err error
 		addr, err = m.findGap(pageDown(o.Addr), length)
 		if err != nil {
+			return 0, err
+		}
+		if err := m.addMapping(v); err != nil {
 			return 0, err
 		}
 	}
@@ -827,7 +922,15 @@ func (m *MemoryManager) pageLocked(addr uintptr, at platform.AccessType, fromApp
 	if err := m.populateLocked(v, page); err != nil {
 		return nil, err
 	}
-	return m.ptes[page], nil
+	p := m.ptes[page]
+	if p.cow && at.Write {
+		// A write into a private mapping of a file page (a sentry
+		// copy-out, or a fault known to be a write) copies it first.
+		if err := m.breakCOWLocked(page, p, v); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // populateLocked establishes the page at page and its unestablished
@@ -861,29 +964,7 @@ func (m *MemoryManager) populateLocked(v *vma, page uintptr) error {
 	length := uint64(e - s)
 
 	if v.mappable != nil {
-		for a := s; a < e; {
-			t, err := v.mappable.Translate(v.fileOffset(a), uint64(e-a), v.perms.Write)
-			if err != nil {
-				if a > page {
-					break
-				}
-				return err
-			}
-			if t.Length == 0 || t.Length%pageSize != 0 || uint64(len(t.Internal)) < t.Length {
-				return unix.EFAULT
-			}
-			for o := uint64(0); o < t.Length; o += pageSize {
-				m.ptes[a+uintptr(o)] = &pte{fd: t.FD, off: t.Offset + o,
-					internal: t.Internal[o : o+pageSize : o+pageSize], mapped: v.perms}
-			}
-			if m.as != nil && v.perms != platform.NoAccess {
-				if err := m.as.MapFile(a, t.FD, t.Offset, uintptr(t.Length), v.perms); err != nil {
-					return err
-				}
-			}
-			a += uintptr(t.Length)
-		}
-		return nil
+		return m.populateMappableLocked(v, page, e)
 	}
 
 	off, err := m.mf.Allocate(length)
@@ -905,6 +986,40 @@ func (m *MemoryManager) populateLocked(v *vma, page uintptr) error {
 	}
 	if m.as != nil && v.perms != platform.NoAccess {
 		if err := m.as.MapFile(s, m.mf.FD(), off, uintptr(length), v.perms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// populateMappableLocked establishes the page at page from v's Mappable,
+// and as many of the pages up to end as the same Translate call returns:
+// the Mappable decides how far to go, so that a sparse file is not filled
+// in around the page that faulted. A private VMA gets the pages
+// copy-on-write.
+//
+// Preconditions: m.mu is held; page is in v and has no pte; the pages in
+// [page, end) have none either.
+func (m *MemoryManager) populateMappableLocked(v *vma, page, end uintptr) error {
+	cow := v.private
+	t, err := v.mappable.Translate(v.fileOffset(page), uint64(end-page), v.perms.Write && !cow)
+	if err != nil {
+		return err
+	}
+	if t.Length == 0 || t.Length%pageSize != 0 || uint64(len(t.Internal)) < t.Length {
+		return unix.EFAULT
+	}
+	n := min(uintptr(t.Length), end-page)
+	perms := v.perms
+	if cow {
+		perms.Write = false
+	}
+	for o := uintptr(0); o < n; o += pageSize {
+		m.ptes[page+o] = &pte{fd: t.FD, off: t.Offset + uint64(o),
+			internal: t.Internal[o : o+pageSize : o+pageSize], cow: cow, mapped: perms}
+	}
+	if m.as != nil && perms != platform.NoAccess {
+		if err := m.as.MapFile(page, t.FD, t.Offset, n, perms); err != nil {
 			return err
 		}
 	}

@@ -105,6 +105,14 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			return 0, err
 		}
 		defer file.DecRef()
+		if ws, ok := file.(memmap.WriteSealer); ok && !private && ws.WriteSealed() {
+			// seal_check_write(): no shared writable mapping of a
+			// sealed memfd, and a read-only one stays read-only.
+			if o.Perms.Write {
+				return 0, unix.EPERM
+			}
+			o.MaxPerms.Write = false
+		}
 		o.File = file
 		o.Offset = off
 		if di, ok := any(f).(interface{ DevIno() (uint64, uint64) }); ok {
