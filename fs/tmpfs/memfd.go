@@ -26,6 +26,8 @@ func (fs *Filesystem) NewMemfd(o MemfdOptions) *vfs.FileDescription {
 	f.anon = true
 	f.seals = o.Seals
 	f.users = 1
+	// Unlinked from the start: fstat shows no links.
+	f.AddLinkLocked(-1)
 	impl := &memfdFD{regularFD: regularFD{f: f}, name: o.Name}
 	return vfs.NewAnonFile(impl, unix.O_RDWR|unix.O_LARGEFILE, vfs.FileOptions{})
 }

@@ -398,7 +398,8 @@ func (r *regularFD) Sync(vfs.Context) error { return nil }
 
 // Allocate implements vfs.Allocator (shmem_fallocate()): mode 0 and
 // FALLOC_FL_KEEP_SIZE reserve the range; other modes are not supported.
-// Growing a file sealed with F_SEAL_GROW fails with EPERM.
+// A range reaching past the end of a file sealed with F_SEAL_GROW fails
+// with EPERM, even with FALLOC_FL_KEEP_SIZE.
 func (r *regularFD) Allocate(mode uint32, off, length int64) error {
 	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
 		return unix.EOPNOTSUPP
@@ -408,10 +409,10 @@ func (r *regularFD) Allocate(mode uint32, off, length int64) error {
 	defer f.Mu.Unlock()
 	f.dataMu.Lock()
 	defer f.dataMu.Unlock()
-	grow := mode&unix.FALLOC_FL_KEEP_SIZE == 0 && off+length > f.size
-	if grow && f.seals&SealGrow != 0 {
+	if off+length > f.size && f.seals&SealGrow != 0 {
 		return unix.EPERM
 	}
+	grow := mode&unix.FALLOC_FL_KEEP_SIZE == 0 && off+length > f.size
 	if err := f.data.allocate(off, length); err != nil {
 		return err
 	}

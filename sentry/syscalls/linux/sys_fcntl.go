@@ -61,5 +61,9 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if f.IsPath() {
 		return 0, unix.EBADF
 	}
+	switch cmd {
+	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
+		return fcntlSeals(f, cmd, args[2].Uint64())
+	}
 	return 0, unix.EINVAL
 }
