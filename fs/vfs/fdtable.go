@@ -18,7 +18,9 @@ type fdEntry struct {
 }
 
 // FDTable maps a task's file descriptor numbers to open file descriptions.
-// It is shared between tasks created with CLONE_FILES.
+// It is shared between tasks created with CLONE_FILES. It owns its tasks'
+// POSIX record locks: removing any descriptor releases the table's locks
+// on that file (see locks.go).
 type FDTable struct {
 	// refs counts the tasks sharing the table (CLONE_FILES).
 	refs atomic.Int64
@@ -97,6 +99,9 @@ func (t *FDTable) SetFD(fd int32, f *FileDescription, flags FDFlags, limit int32
 	old := t.entries[fd].file
 	f.IncRef()
 	t.entries[fd] = fdEntry{file: f, flags: flags}
+	if old != nil {
+		old.ReleasePOSIXLocks(t)
+	}
 	return old, nil
 }
 
@@ -126,6 +131,7 @@ func (t *FDTable) Remove(fd int32) (*FileDescription, error) {
 	}
 	f := t.entries[fd].file
 	t.entries[fd] = fdEntry{}
+	f.ReleasePOSIXLocks(t)
 	return f, nil
 }
 
@@ -180,6 +186,7 @@ func (t *FDTable) CloseOnExec() {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
+		f.ReleasePOSIXLocks(t)
 		f.DecRef()
 	}
 }
@@ -196,6 +203,7 @@ func (t *FDTable) RemoveAll() {
 	}
 	t.mu.Unlock()
 	for _, f := range drop {
+		f.ReleasePOSIXLocks(t)
 		f.DecRef()
 	}
 }
@@ -210,6 +218,7 @@ func (t *FDTable) RemoveRange(first, last uint32) []*FileDescription {
 		if e := t.entries[i]; e.file != nil {
 			drop = append(drop, e.file)
 			t.entries[i] = fdEntry{}
+			e.file.ReleasePOSIXLocks(t)
 		}
 	}
 	return drop

@@ -8,9 +8,9 @@ import (
 	"pangolin/sentry/kernel"
 )
 
-// Fcntl implements Linux syscall fcntl(2) for descriptor duplication and
-// the descriptor and status flags. Locks, leases, owners, pipe sizes and
-// seals fail with EINVAL.
+// Fcntl implements Linux syscall fcntl(2) for descriptor duplication, the
+// descriptor and status flags, record locks (sys_lock.go) and seals
+// (sys_memfd.go). Leases, owners and pipe sizes fail with EINVAL.
 func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	fd, cmd := args[0].Int(), args[1].Int()
 	f, flags, err := t.FDTable().Get(fd)
@@ -64,6 +64,8 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	switch cmd {
 	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
 		return fcntlSeals(f, cmd, args[2].Uint64())
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		return fcntlLock(t, fd, f, cmd, args[2].Pointer())
 	}
 	return 0, unix.EINVAL
 }
