@@ -62,6 +62,9 @@ func NewFileDescription(impl FileImpl, vd VirtualDentry, flags uint32, opts File
 	fd := &FileDescription{vd: vd, impl: impl, opts: opts}
 	fd.refs.Store(1)
 	fd.flags.Store(flags & statusFlagsKept)
+	if vd.Dentry != nil {
+		vd.Dentry.fileOpened()
+	}
 	return fd
 }
 
@@ -78,7 +81,15 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 func (fd *FileDescription) DecRef() {
 	if n := fd.refs.Add(-1); n == 0 {
 		fd.runReleaseHooks()
+		if fd.Writable() {
+			fd.notify(InCloseWrite)
+		} else {
+			fd.notify(InCloseNowrite)
+		}
 		fd.impl.Release()
+		if fd.vd.Dentry != nil {
+			fd.vd.Dentry.fileReleased()
+		}
 	} else if n < 0 {
 		panic("vfs: FileDescription.DecRef on a released file")
 	}
@@ -143,12 +154,19 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 		return 0, unix.EBADF
 	}
 	if fd.opts.Positionless {
-		return fd.impl.Read(ctx, fd, dst, -1)
+		n, err := fd.impl.Read(ctx, fd, dst, -1)
+		if n > 0 {
+			fd.notify(InAccess)
+		}
+		return n, err
 	}
 	fd.posMu.Lock()
-	defer fd.posMu.Unlock()
 	n, err := fd.impl.Read(ctx, fd, dst, fd.pos)
 	fd.pos += int64(n)
+	fd.posMu.Unlock()
+	if n > 0 {
+		fd.notify(InAccess)
+	}
 	return n, err
 }
 
@@ -163,7 +181,11 @@ func (fd *FileDescription) PReadCtx(ctx Context, dst []byte, off int64) (int, er
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return fd.impl.Read(ctx, fd, dst, off)
+	n, err := fd.impl.Read(ctx, fd, dst, off)
+	if n > 0 {
+		fd.notify(InAccess)
+	}
+	return n, err
 }
 
 // PRead reads at off outside any task (the loader reading an ELF).
@@ -185,13 +207,19 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 	app := fd.flags.Load()&unix.O_APPEND != 0
 	if fd.opts.Positionless {
 		n, _, err := fd.impl.Write(ctx, fd, src, -1, app)
+		if n > 0 {
+			fd.notify(InModify)
+		}
 		return n, err
 	}
 	fd.posMu.Lock()
-	defer fd.posMu.Unlock()
 	n, end, err := fd.impl.Write(ctx, fd, src, fd.pos, app)
 	if n > 0 || (err == nil && app) {
 		fd.pos = end
+	}
+	fd.posMu.Unlock()
+	if n > 0 {
+		fd.notify(InModify)
 	}
 	return n, err
 }
@@ -209,6 +237,9 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 		return 0, unix.EINVAL
 	}
 	n, _, err := fd.impl.Write(ctx, fd, src, off, fd.flags.Load()&unix.O_APPEND != 0)
+	if n > 0 {
+		fd.notify(InModify)
+	}
 	return n, err
 }
 
@@ -360,7 +391,11 @@ func (fd *FileDescription) Truncate(ctx Context, size int64) error {
 	if fs, ok := fd.impl.(FileStater); ok {
 		return fs.SetStat(ctx, s)
 	}
-	return fd.vd.Dentry.inode.SetStat(ctx, s)
+	if err := fd.vd.Dentry.inode.SetStat(ctx, s); err != nil {
+		return err
+	}
+	fd.notify(InModify)
+	return nil
 }
 
 // Allocate implements fallocate(2) for files that support it (EOPNOTSUPP
@@ -450,6 +485,11 @@ func (fd *FileDescription) IterDirents(ctx Context, emit func(Dirent) bool) erro
 	it, ok := d.inode.(DirIterator)
 	if !ok {
 		return unix.ENOTDIR
+	}
+	if !d.IsDead() {
+		// iterate_dir() reports IN_ACCESS for every listing (deferred
+		// before posMu, so it runs after the unlock).
+		defer fd.notify(InAccess)
 	}
 	fd.posMu.Lock()
 	defer fd.posMu.Unlock()

@@ -87,6 +87,9 @@ func (r *resolver) openCreate(ctx Context, umask, flags, mode uint32) (VirtualDe
 				}
 				return mk.Mknod(last, opts)
 			}, unix.S_IFREG|mode&^umask&0o7777)
+			if err == nil {
+				notifyEntry(d, last, child, InCreate, 0)
+			}
 			d.mu.Unlock()
 			if err != nil {
 				return VirtualDentry{}, false, err
@@ -180,12 +183,14 @@ func (v *VirtualFilesystem) openVD(ctx Context, vd VirtualDentry, flags uint32, 
 	if flags&unix.O_NOATIME != 0 && creds.FSUID != st.UID && !creds.HasCapability(auth.CapFowner) {
 		return nil, unix.EPERM
 	}
+	truncated := false
 	if trunc && !created && d.typ == unix.S_IFREG {
 		// handle_truncate(): O_TRUNC sets the size to 0 and, like any
 		// truncate, updates mtime and ctime.
 		if err := d.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE}); err != nil {
 			return nil, err
 		}
+		truncated = true
 	}
 	var impl FileImpl
 	var opts FileOptions
@@ -209,7 +214,13 @@ func (v *VirtualFilesystem) openVD(ctx Context, vd VirtualDentry, flags uint32, 
 	if err != nil {
 		return nil, err
 	}
-	return NewFileDescription(impl, vd, flags, opts), nil
+	fd := NewFileDescription(impl, vd, flags, opts)
+	// vfs_open() reports IN_OPEN, then handle_truncate() IN_MODIFY.
+	fd.notify(InOpen)
+	if truncated {
+		fd.notify(InModify)
+	}
+	return fd, nil
 }
 
 // mayCreate checks that the caller may add an entry to parent
@@ -294,8 +305,12 @@ func (v *VirtualFilesystem) createAt(ctx Context, fsc *FSContext, dir *FileDescr
 	if err != nil {
 		return err
 	}
-	_, err = d.newChildLocked(last, inode)
-	return err
+	child, err := d.newChildLocked(last, inode)
+	if err != nil {
+		return err
+	}
+	notifyEntry(d, last, child, InCreate, 0)
+	return nil
 }
 
 // MkdirAt implements mkdir(2) (do_mkdirat(), vfs_mkdir()).
@@ -422,6 +437,9 @@ func (v *VirtualFilesystem) LinkAt(ctx Context, fsc *FSContext, old VirtualDentr
 		if err := lk.Link(name, old.Dentry.inode); err != nil {
 			return nil, err
 		}
+		// fsnotify_link(): the link count changed (IN_ATTRIB), then
+		// createAt reports IN_CREATE.
+		old.Dentry.notifySelf(InAttrib)
 		return old.Dentry.inode, nil
 	})
 }
@@ -495,6 +513,11 @@ func (v *VirtualFilesystem) UnlinkAt(ctx Context, fsc *FSContext, dir *FileDescr
 		return err
 	}
 	d.removeChildLocked(last, child)
+	// vfs_unlink(): fsnotify_link_count(), then d_delete_notify()
+	// (IN_DELETE_SELF if nothing holds the file, then IN_DELETE).
+	child.notifySelf(InAttrib)
+	child.linkGone()
+	notifyEntry(d, last, child, InDelete, 0)
 	return nil
 }
 
@@ -541,6 +564,8 @@ func (v *VirtualFilesystem) RmdirAt(ctx Context, fsc *FSContext, dir *FileDescri
 		return err
 	}
 	d.removeChildLocked(last, child)
+	child.linkGone()
+	notifyEntry(d, last, child, InDelete, 0)
 	return nil
 }
 
@@ -700,7 +725,36 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldDir *FileDe
 			newChild.dead.Store(true)
 		}
 	}
+	notifyRename(op.Dentry, oldLast, oldChild, np.Dentry, newLast, newChild, exchange)
 	return nil
+}
+
+// notifyRename reports a rename (fsnotify_move(), twice for an exchange):
+// the moved entry's IN_MOVED_FROM and IN_MOVED_TO with one cookie and its
+// IN_MOVE_SELF; a replaced file's link count change, and its
+// IN_DELETE_SELF once nothing holds it.
+func notifyRename(oldDir *Dentry, oldName string, moved, newDir *Dentry, newName string, target *Dentry, exchange bool) {
+	if watchersActive.Load() == 0 {
+		return
+	}
+	cookie := renameCookie.Add(1)
+	notifyEntry(oldDir, oldName, moved, InMovedFrom, cookie)
+	notifyEntry(newDir, newName, moved, InMovedTo, cookie)
+	if target != nil && !exchange {
+		target.notifySelf(InAttrib)
+	}
+	moved.notifySelf(InMoveSelf)
+	if target == nil {
+		return
+	}
+	if exchange {
+		cookie = renameCookie.Add(1)
+		notifyEntry(newDir, newName, target, InMovedFrom, cookie)
+		notifyEntry(oldDir, oldName, target, InMovedTo, cookie)
+		target.notifySelf(InMoveSelf)
+		return
+	}
+	target.linkGone()
 }
 
 // StatAt implements stat(2)/lstat(2)/fstatat(2) for a non-empty path.
@@ -794,7 +848,11 @@ func setStatVD(ctx Context, vd VirtualDentry, s SetStat) error {
 	if err := checkSetStat(ctx.Credentials(), &st, &s); err != nil {
 		return err
 	}
-	return vd.Dentry.inode.SetStat(ctx, s)
+	if err := vd.Dentry.inode.SetStat(ctx, s); err != nil {
+		return err
+	}
+	vd.Dentry.notifyFile(setStatEvent(s.Mask))
+	return nil
 }
 
 // SetStatAt implements chmod/chown/utimensat on a path.
@@ -833,7 +891,11 @@ func (v *VirtualFilesystem) TruncateAt(ctx Context, fsc *FSContext, path string,
 	if vd.Mount.ReadOnly() {
 		return unix.EROFS
 	}
-	return vd.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE, Size: size})
+	if err := vd.Dentry.inode.SetStat(ctx, SetStat{Mask: unix.STATX_SIZE, Size: size}); err != nil {
+		return err
+	}
+	vd.Dentry.notifyFile(InModify)
+	return nil
 }
 
 // ReadlinkAt implements readlink(2) on a non-empty path: EINVAL if it is

@@ -132,6 +132,14 @@ type Dentry struct {
 	// lookups and creation inside a dead directory fail with ENOENT
 	// (IS_DEADDIR).
 	dead atomic.Bool
+
+	// watches are the inotify watchers of the dentry (notify.go).
+	watches watches
+	// opens counts the open file descriptions on the dentry, and
+	// deletePending is set when IN_DELETE_SELF waits for the last of
+	// them to be released (notify.go).
+	opens         atomic.Int32
+	deletePending atomic.Bool
 }
 
 // Inode returns the dentry's inode.
