@@ -13,6 +13,7 @@ import (
 	goferfs "pangolin/fs/gofer"
 	"pangolin/fs/host"
 	"pangolin/fs/overlay"
+	"pangolin/fs/pipe"
 	"pangolin/fs/proc"
 	"pangolin/fs/tmpfs"
 	"pangolin/fs/vfs"
@@ -49,6 +50,8 @@ func buildFilesystem(c bootConfig, mf *memfile.File) (*sandboxFS, error) {
 		return nil, fmt.Errorf("gofer filesystem: %w", err)
 	}
 	v := vfs.New()
+	// Pipes and FIFO nodes on every filesystem.
+	pipe.Install(v)
 	var rootFS *vfs.Filesystem
 	if c.overlay {
 		// The host's tree read-only underneath, every write kept in a

@@ -138,6 +138,7 @@ func (fs *Filesystem) newSysDir() vfs.Inode {
 		dir("fs",
 			f("file-max", 0o644, val("9223372036854775807")),
 			f("nr_open", 0o644, val("1048576")),
+			f("pipe-max-size", 0o644, val("1048576")),
 		),
 		dir("kernel",
 			f("cap_last_cap", 0o444, val("40")),

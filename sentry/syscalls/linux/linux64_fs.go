@@ -9,7 +9,7 @@ import (
 // fsSyscalls are the file syscalls; Table merges them with coreSyscalls.
 var fsSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_OPEN:        sup("open", Open),
-	unix.SYS_OPENAT:      partial("openat", Openat, "O_TMPFILE: EOPNOTSUPP; FIFOs open with ENXIO until pipes register an opener"),
+	unix.SYS_OPENAT:      partial("openat", Openat, "O_TMPFILE: EOPNOTSUPP"),
 	unix.SYS_CREAT:       sup("creat", Creat),
 	unix.SYS_CLOSE:       sup("close", Close),
 	unix.SYS_CLOSE_RANGE: sup("close_range", CloseRange),
@@ -63,7 +63,7 @@ var fsSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_RENAME:    sup("rename", Rename),
 	unix.SYS_RENAMEAT:  sup("renameat", Renameat),
 	unix.SYS_RENAMEAT2: partial("renameat2", Renameat2, "RENAME_WHITEOUT: EINVAL"),
-	unix.SYS_FCNTL:     partial("fcntl", Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks (sandbox-local), seals; owners, leases, pipe sizes: EINVAL"),
+	unix.SYS_FCNTL:     partial("fcntl", Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks (sandbox-local), seals, F_GETPIPE_SZ, F_SETPIPE_SZ; owners, leases: EINVAL"),
 	unix.SYS_IOCTL:     partial("ioctl", Ioctl, "FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD; TCGETS/TCSETS*/TIOC[GS]WINSZ on host terminals; others ENOTTY"),
 	unix.SYS_FTRUNCATE: sup("ftruncate", Ftruncate),
 	unix.SYS_TRUNCATE:  sup("truncate", Truncate),

@@ -9,8 +9,9 @@ import (
 )
 
 // Fcntl implements Linux syscall fcntl(2) for descriptor duplication, the
-// descriptor and status flags, record locks (sys_lock.go) and seals
-// (sys_memfd.go). Leases, owners and pipe sizes fail with EINVAL.
+// descriptor and status flags, record locks (sys_lock.go), seals
+// (sys_memfd.go) and pipe sizes (sys_pipe.go). Leases and owners fail with
+// EINVAL.
 func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	fd, cmd := args[0].Int(), args[1].Int()
 	f, flags, err := t.FDTable().Get(fd)
@@ -66,6 +67,8 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return fcntlSeals(f, cmd, args[2].Uint64())
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
 		return fcntlLock(t, fd, f, cmd, args[2].Pointer())
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		return pipeFcntl(t, f, cmd, args[2].Uint())
 	}
 	return 0, unix.EINVAL
 }

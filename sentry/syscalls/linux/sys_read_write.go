@@ -91,10 +91,11 @@ func writeFromUser(t *kernel.Task, addr uintptr, n uint64, wr writeFn) (uint64, 
 		got, err := wr(buf[:c])
 		done += uint64(max(got, 0))
 		if err != nil {
-			if done > 0 && err != unix.EPIPE {
-				return done, nil
-			}
 			if done > 0 {
+				// A pipe whose last reader left during the write
+				// returns the bytes written with EPIPE: the count
+				// goes to the app, and SIGPIPE too (pipe_write()).
+				sigpipeOnEPIPE(t, err)
 				return done, nil
 			}
 			return 0, err
@@ -106,11 +107,12 @@ func writeFromUser(t *kernel.Task, addr uintptr, n uint64, wr writeFn) (uint64, 
 	return done, nil
 }
 
-// sigpipeOnEPIPE sends SIGPIPE to the writer, as pipe_write() and the
-// socket layer do when the reading side is gone.
+// sigpipeOnEPIPE sends SIGPIPE to the writing thread, as pipe_write() and
+// the socket layer do when the reading side is gone. They use send_sig()
+// with no siginfo, which the app sees as SI_USER from itself.
 func sigpipeOnEPIPE(t *kernel.Task, err error) {
 	if err == unix.EPIPE {
-		t.SendThreadSignal(kernel.SigInfo{Signo: int(unix.SIGPIPE), Code: kernel.SIKernel})
+		t.SendThreadSignal(kernel.SigInfo{Signo: int(unix.SIGPIPE), Code: kernel.SIUser, PID: t.ThreadGroup().PID(), UID: t.Credentials().RealUID})
 	}
 }
 
