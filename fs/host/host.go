@@ -7,8 +7,11 @@ package host
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"pangolin/fs/vfs"
 )
@@ -26,7 +29,9 @@ var hostDev = unix.Mkdev(0, 0xfff)
 
 // NewFile wraps hostFD as an open file description with one reference.
 // The description takes ownership of hostFD and closes it on release. Its
-// status flags (access mode, O_APPEND, O_NONBLOCK) are the host's.
+// status flags (access mode, O_APPEND) are the host's. Files the host can
+// poll (pipes, sockets, terminals) get readiness from the notifier and
+// block in the sentry, never in the host.
 func NewFile(hostFD int, opts Options) (*vfs.FileDescription, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(hostFD, &st); err != nil {
@@ -47,13 +52,33 @@ func NewFile(hostFD int, opts Options) (*vfs.FileDescription, error) {
 	}
 	seekable := f.typ == unix.S_IFREG || f.typ == unix.S_IFBLK
 	fo := vfs.FileOptions{Positionless: true, NoPRead: !seekable}
-	// The host's O_NONBLOCK is not mirrored: the sentry reads with poll
-	// so that the app's O_NONBLOCK never changes the shared host flag.
+	// The host's O_NONBLOCK is not mirrored: the host file description
+	// may be shared with processes outside the sandbox, so the sentry
+	// never changes it and does non-blocking I/O per call instead.
 	flags := uint32(fl) & (unix.O_ACCMODE | unix.O_APPEND)
-	return vfs.NewAnonFile(f, flags, fo), nil
+	var impl vfs.FileImpl = f
+	if !seekable {
+		n, err := getNotifier()
+		if err != nil {
+			return nil, err
+		}
+		pf := &pollableFile{file: f}
+		switch err := n.add(int32(hostFD), &pf.queue); err {
+		case nil:
+			impl = pf
+		case unix.EPERM:
+			// The host cannot poll it (/dev/null, /dev/zero): it
+			// never blocks, and epoll(7) refuses it in the sandbox
+			// too.
+		default:
+			return nil, err
+		}
+	}
+	return vfs.NewAnonFile(impl, flags, fo), nil
 }
 
-// file is a host FD as a vfs.FileImpl.
+// file is a host FD as a vfs.FileImpl: a file that never blocks (regular
+// files, block devices, character devices the host cannot poll).
 type file struct {
 	vfs.FileDefaults
 	// fd, dev, typ and tty are immutable; fd is valid until Release.
@@ -92,74 +117,24 @@ func retry(fn func() (int, error)) (int, error) {
 	}
 }
 
-// wait blocks until the host FD is ready for events, the task is
-// interrupted (EINTR... restarted by the kernel if the handler allows), or
-// returns EAGAIN at once for a non-blocking description.
-func (f *file) wait(ctx vfs.Context, events int16, nonblock bool) error {
-	if f.typ == unix.S_IFREG || f.typ == unix.S_IFBLK {
-		return nil
-	}
-	fds := []unix.PollFd{{Fd: int32(f.fd), Events: events}}
-	if nonblock {
-		n, err := retry(func() (int, error) { return unix.Poll(fds, 0) })
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return unix.EAGAIN
-		}
-		return nil
-	}
-	var intr <-chan struct{}
-	if ctx != nil {
-		intr = ctx.InterruptChan()
-	}
-	for {
-		// Poll in slices so that an interrupted task does not stay
-		// blocked in the host: the channel is checked between them.
-		n, err := retry(func() (int, error) { return unix.Poll(fds, 100) })
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if intr != nil {
-			select {
-			case <-intr:
-				return unix.EINTR
-			default:
-			}
-		}
-	}
-}
-
-// isNonblock reports whether the calling description is non-blocking.
-func isNonblock(fd *vfs.FileDescription) bool {
-	return fd != nil && fd.StatusFlags()&unix.O_NONBLOCK != 0
-}
-
 // Read implements vfs.FileImpl: off -1 reads at the host file position.
-func (f *file) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+func (f *file) Read(_ vfs.Context, _ *vfs.FileDescription, dst []byte, off int64) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
+	var n int
+	var err error
 	if off >= 0 {
-		return retry(func() (int, error) { return unix.Pread(f.fd, dst, off) })
+		n, err = retry(func() (int, error) { return unix.Pread(f.fd, dst, off) })
+	} else {
+		n, err = retry(func() (int, error) { return unix.Read(f.fd, dst) })
 	}
-	if err := f.wait(ctx, unix.POLLIN, isNonblock(fd)); err != nil {
-		return 0, err
-	}
-	n, err := retry(func() (int, error) { return unix.Read(f.fd, dst) })
-	if n < 0 {
-		n = 0
-	}
-	return n, err
+	return max(n, 0), err
 }
 
 // Write implements vfs.FileImpl; the whole buffer is written unless an
-// error occurs (a blocking write(2) to a pipe or terminal does the same).
-func (f *file) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, off int64, _ bool) (int, int64, error) {
+// error occurs.
+func (f *file) Write(_ vfs.Context, _ *vfs.FileDescription, src []byte, off int64, _ bool) (int, int64, error) {
 	done := 0
 	for done < len(src) {
 		var n int
@@ -167,28 +142,171 @@ func (f *file) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, off i
 		if off >= 0 {
 			n, err = retry(func() (int, error) { return unix.Pwrite(f.fd, src[done:], off+int64(done)) })
 		} else {
-			if werr := f.wait(ctx, unix.POLLOUT, isNonblock(fd)); werr != nil {
-				if done > 0 {
-					return done, 0, nil
-				}
-				return 0, 0, werr
-			}
 			n, err = retry(func() (int, error) { return unix.Write(f.fd, src[done:]) })
 		}
-		if n > 0 {
-			done += n
-		}
+		done += max(n, 0)
 		if err != nil {
-			if done > 0 && err != unix.EPIPE {
+			if done > 0 {
 				return done, 0, nil
 			}
-			return done, 0, err
+			return 0, 0, err
 		}
 		if n == 0 {
 			break
 		}
 	}
 	return done, 0, nil
+}
+
+// pollableFile is a host FD the host can poll (a pipe, a socket, a
+// terminal): waiter.Waitable through the notifier, and blocking I/O that
+// waits in the sentry (vfs.BlockOn), so signals interrupt it.
+type pollableFile struct {
+	*file
+	// queue is notified by the notifier of the host FD's events.
+	queue waiter.Queue
+	// noNowait is set once the host refused RWF_NOWAIT for the FD
+	// (EOPNOTSUPP: terminals and other character devices, or a kernel
+	// older than 5.x for pipes); I/O then checks readiness first.
+	noNowait atomic.Bool
+}
+
+// Release implements vfs.FileImpl: the FD leaves the notifier before it
+// is closed, so its number cannot alias a later FD's there.
+func (f *pollableFile) Release() {
+	f.closeOnce.Do(func() {
+		if n, _ := getNotifier(); n != nil {
+			n.remove(int32(f.fd))
+		}
+		unix.Close(f.fd)
+	})
+}
+
+// Readiness implements waiter.Waitable with a zero-timeout host poll.
+func (f *pollableFile) Readiness(mask waiter.EventMask) waiter.EventMask {
+	return pollNow(f.fd, mask)
+}
+
+// EventRegister implements waiter.Waitable.
+func (f *pollableFile) EventRegister(e *waiter.Entry) error {
+	f.queue.EventRegister(e)
+	return nil
+}
+
+// EventUnregister implements waiter.Waitable.
+func (f *pollableFile) EventUnregister(e *waiter.Entry) { f.queue.EventUnregister(e) }
+
+// readNowait reads without blocking in the host: EAGAIN if nothing is
+// there.
+func (f *pollableFile) readNowait(dst []byte) (int, error) {
+	if !f.noNowait.Load() {
+		n, err := retry(func() (int, error) { return unix.Preadv2(f.fd, [][]byte{dst}, -1, unix.RWF_NOWAIT) })
+		if err != unix.EOPNOTSUPP {
+			return max(n, 0), err
+		}
+		f.noNowait.Store(true)
+	}
+	// Without RWF_NOWAIT: read only what poll says is there. Another
+	// reader of the same host file could still take it first; the
+	// sandbox's stdin terminal normally has none while the app runs.
+	if pollNow(f.fd, waiter.ReadableEvents) == 0 {
+		return 0, unix.EAGAIN
+	}
+	n, err := retry(func() (int, error) { return unix.Read(f.fd, dst) })
+	return max(n, 0), err
+}
+
+// writeNowait writes without blocking in the host, as much as fits.
+func (f *pollableFile) writeNowait(src []byte) (int, error) {
+	if !f.noNowait.Load() {
+		n, err := retry(func() (int, error) { return unix.Pwritev2(f.fd, [][]byte{src}, -1, unix.RWF_NOWAIT) })
+		if err != unix.EOPNOTSUPP {
+			return max(n, 0), err
+		}
+		f.noNowait.Store(true)
+	}
+	if pollNow(f.fd, waiter.WritableEvents) == 0 {
+		return 0, unix.EAGAIN
+	}
+	n, err := retry(func() (int, error) { return unix.Write(f.fd, src) })
+	return max(n, 0), err
+}
+
+// isNonblock reports whether the calling description is non-blocking.
+func isNonblock(fd *vfs.FileDescription) bool {
+	return fd != nil && fd.StatusFlags()&unix.O_NONBLOCK != 0
+}
+
+// Read implements vfs.FileImpl, waiting in the sentry for data unless the
+// description is non-blocking.
+func (f *pollableFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, off int64) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	if off >= 0 {
+		return f.file.Read(ctx, fd, dst, off)
+	}
+	return vfs.BlockOn(ctx, f, waiter.ReadableEvents|waiter.EventHUp|waiter.EventErr, isNonblock(fd), time.Time{}, func() (int, error) {
+		return f.readNowait(dst)
+	})
+}
+
+// Write implements vfs.FileImpl: a blocking write waits for room until
+// everything is written, as a write(2) to a pipe or terminal does; a
+// signal or a non-blocking description ends it early with the count so
+// far. EPIPE after some bytes is returned with their count, so the
+// caller still raises SIGPIPE as the host would have.
+func (f *pollableFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, off int64, app bool) (int, int64, error) {
+	if off >= 0 {
+		return f.file.Write(ctx, fd, src, off, app)
+	}
+	nonblock := isNonblock(fd)
+	done := 0
+	for done < len(src) {
+		n, err := vfs.BlockOn(ctx, f, waiter.WritableEvents|waiter.EventErr|waiter.EventHUp, nonblock, time.Time{}, func() (int, error) {
+			return f.writeNowait(src[done:])
+		})
+		done += n
+		switch {
+		case err == unix.EPIPE:
+			return done, 0, err
+		case err != nil && done > 0:
+			return done, 0, nil
+		case err != nil:
+			return 0, 0, err
+		case n == 0 || nonblock:
+			return done, 0, nil
+		}
+	}
+	return done, 0, nil
+}
+
+// maxPipeSize is the largest host pipe F_SETPIPE_SZ may ask for: the
+// default pipe-max-size, whatever the caller's capabilities in the
+// sandbox (the sentry's own privileges on the host are not the app's).
+const maxPipeSize = 1 << 20
+
+// PipeSize implements F_GETPIPE_SZ on a host pipe (EBADF for anything
+// else, as for a file that is not a pipe).
+func (f *file) PipeSize() (int64, error) {
+	if f.typ != unix.S_IFIFO {
+		return 0, unix.EBADF
+	}
+	n, err := unix.FcntlInt(uintptr(f.fd), unix.F_GETPIPE_SZ, 0)
+	return int64(n), err
+}
+
+// SetPipeSize implements F_SETPIPE_SZ on a host pipe; above maxPipeSize it
+// fails with EPERM as for an unprivileged caller.
+func (f *file) SetPipeSize(size uint32, _ bool) (int64, error) {
+	if f.typ != unix.S_IFIFO {
+		return 0, unix.EBADF
+	}
+	if size > maxPipeSize {
+		return 0, unix.EPERM
+	}
+	n, err := unix.FcntlInt(uintptr(f.fd), unix.F_SETPIPE_SZ, int(size))
+	return int64(n), err
 }
 
 // Seek implements vfs.Seeker with the host file position.

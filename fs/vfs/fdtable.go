@@ -238,3 +238,18 @@ func (t *FDTable) SetCloseOnExecRange(first, last uint32) {
 
 // Shared reports whether more than one task uses the table (CLONE_FILES).
 func (t *FDTable) Shared() bool { return t.refs.Load() > 1 }
+
+// MaxFDs is the size Linux's table would have (fdtable->max_fds), which
+// bounds the descriptors select(2) looks at: 64 (NR_OPEN_DEFAULT) until a
+// descriptor at or above it is allocated, then the power of two above the
+// highest one ever allocated (expand_fdtable() never shrinks).
+func (t *FDTable) MaxFDs() int {
+	t.mu.Lock()
+	n := len(t.entries)
+	t.mu.Unlock()
+	m := 64
+	for m < n {
+		m <<= 1
+	}
+	return m
+}
