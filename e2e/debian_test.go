@@ -104,6 +104,9 @@ func TestBash(t *testing.T) {
 		{name: "set-e", argv: bash(`set -e; echo before; false; echo not reached`), wantStatus: 1},
 		{name: "set-e-exempt", argv: bash(`set -e; if false; then :; fi; false || echo rescued; ! true; echo survived`)},
 		{name: "pipefail", argv: bash(`false | true; echo "no pipefail $?"; set -o pipefail; false | true; echo "pipefail $?"; (exit 3) | (exit 0) | true; echo "rightmost failure $?"; echo "${PIPESTATUS[@]}"`)},
+		// read -t waits in select(2) on stdin, a host pipe.
+		{name: "stdin-read-timeout", argv: bash(`read -t 10 a; echo "got $a"; read -t 10 -n 4 b; echo "then $b"; read -t 10 c; echo "rest $c"; read -t 10 d || echo "eof $?"`),
+			opts: runOpts{stdin: "hello\nrest of the input\n"}},
 		{name: "functions-arrays", argv: bash(`f() { local x=$1; echo "f $x $#"; return 2; }; f a b; echo $?; declare -A m=([k]=v); arr=(1 2 3); echo "${arr[@]} ${#arr[@]} ${m[k]}"; echo {1..5}; printf '%05.1f\n' 3.14159`)},
 	})
 }
@@ -151,6 +154,10 @@ func TestPython(t *testing.T) {
 		{name: "alarm-handler", argv: py("alarm")},
 		{name: "fork-waitpid", argv: py("fork")},
 		{name: "AF_UNIX-two-processes", argv: py("unixsock")},
+		// select(2) and poll(2) on stdin, a host pipe: readable with
+		// data, then readable at EOF.
+		{name: "select-poll-stdin", argv: []string{"/usr/bin/python3", "-c", "import os, select; print(select.select([0], [], [], 10)[0]); print(os.read(0, 5)); p = select.poll(); p.register(0, select.POLLIN); print(p.poll(10000)); print(os.read(0, 100)); print(select.select([0], [], [], 10)[0], os.read(0, 100))"},
+			opts: runOpts{stdin: "data and more\n"}},
 		{name: "hashlib-100MB", argv: py("hash100"), timeout: 180 * time.Second},
 	})
 }
