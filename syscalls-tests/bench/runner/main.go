@@ -35,7 +35,7 @@ var (
 	busybox  = flag.String("busybox", "/bin/busybox", "static busybox")
 )
 
-var benches = []string{"getpid", "read_zero", "open_close", "tmpfs_write", "tmpfs_read", "epoll_eventfd"}
+var benches = []string{"getpid", "read_zero", "open_close", "tmpfs_write", "tmpfs_read", "epoll_eventfd", "pipe_rw", "pipe_pingpong"}
 
 // nativeEnv is the environment of native runs; the sandbox app gets the
 // same via --env, while the pangolin CLI keeps ours.
