@@ -1,9 +1,14 @@
 // Command runner is the benchmark driver behind syscalls-tests/bench/run.sh
 // (make bench). It builds the static C micro-benchmarks in
 // syscalls-tests/bench, runs each natively and in the sandbox (median of
-// -runs), times busybox true natively and in a fresh sandbox (median of
-// -true-runs), samples the peak RSS of the sandbox process tree, and prints
-// a table: metric | native | sandbox | ratio.
+// -runs), times busybox true and python3 -c pass natively and in a fresh
+// sandbox (median of -true-runs), samples the peak RSS of the sandbox
+// process tree, and prints a table: metric | native | sandbox | ratio.
+//
+// A benchmark whose prerequisite the sandbox lacks (pipes, threads) prints
+// "na REASON" instead of a number; the table shows "n/a (REASON)", never
+// a made-up figure. The python3 rows run in the Debian test rootfs
+// (tools/rootfs/build.sh debian), natively chrooted into the same tree.
 //
 // Peak RSS of the sandbox is the sum of VmHWM over every process under
 // `pangolin do` (CLI, sentry, gofer, app stub), sampled from /proc every
@@ -35,16 +40,84 @@ var (
 	busybox  = flag.String("busybox", "/bin/busybox", "static busybox")
 )
 
-var benches = []string{"getpid", "read_zero", "open_close", "tmpfs_write", "tmpfs_read", "epoll_eventfd", "pipe_rw", "pipe_pingpong"}
+// bench is one C micro-benchmark: a program printing "ns_per_op X" (or
+// "na REASON").
+type bench struct {
+	src    string   // syscalls-tests/bench/SRC.c
+	metric string   // row label
+	scale  float64  // ns per display unit
+	args   []string // arguments (paths as inside the rootfs)
+	// native overrides args for the native run (host paths).
+	native []string
+	// debian runs it in the Debian rootfs (chrooted natively).
+	debian bool
+}
+
+var benches = []bench{
+	{src: "getpid", metric: "getpid (ns/op)", scale: 1},
+	{src: "read_zero", metric: "read_zero 4 KiB (ns/op)", scale: 1},
+	{src: "open_close", metric: "open_close (ns/op)", scale: 1},
+	{src: "tmpfs_write", metric: "tmpfs_write (ns/op)", scale: 1},
+	{src: "tmpfs_read", metric: "tmpfs_read (ns/op)", scale: 1},
+	{src: "epoll_eventfd", metric: "epoll_eventfd wakeup RTT (ns/op)", scale: 1},
+	{src: "pipe_rw", metric: "pipe_rw 64 KiB (ns/op)", scale: 1},
+	{src: "spawn", metric: "fork+exec+wait true (us/op)", scale: 1e3,
+		args: []string{"200", "/bin/busybox", "true"}, native: []string{"200", "@BUSYBOX@", "true"}},
+	{src: "pipe_pingpong", metric: "pipe ping-pong RTT (ns)", scale: 1},
+	{src: "futex_pingpong", metric: "futex wake/wait RTT (ns)", scale: 1},
+	{src: "spawn", metric: "python3 -c pass, running (ms/op)", scale: 1e6,
+		args: []string{"10", "/usr/bin/python3", "python3", "-c", "pass"}, debian: true},
+}
 
 // nativeEnv is the environment of native runs; the sandbox app gets the
 // same via --env, while the pangolin CLI keeps ours.
 var nativeEnv = []string{"PATH=/bin"}
 
-// row is one line of the output table; a negative value means n/a.
+// row is one line of the output table; a negative value means n/a, and
+// note says why.
 type row struct {
 	metric          string
 	native, sandbox float64
+	scale           float64 // values are divided by it for display (0: 1)
+	note            string
+}
+
+// naError is a benchmark's "na REASON": it could not measure.
+type naError string
+
+func (e naError) Error() string { return "n/a: " + string(e) }
+
+// debianPATH is the PATH of the python3 benchmarks.
+const debianPATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// debianRootfs copies the cached Debian test tree (building it if needed)
+// and puts the built benchmarks in its /t.
+func debianRootfs(outDir string, built map[string]bool) (string, error) {
+	cmd := exec.Command("bash", "tools/rootfs/build.sh", "debian")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("tools/rootfs/build.sh debian: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	src := lines[len(lines)-1]
+	dst, err := os.MkdirTemp("", "pangolin-bench-debian-")
+	if err != nil {
+		return "", err
+	}
+	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		return dst, fmt.Errorf("copying %s: %v: %s", src, err, out)
+	}
+	if err := os.MkdirAll(filepath.Join(dst, "t"), 0o755); err != nil {
+		return dst, err
+	}
+	for b := range built {
+		if err := copyFile(filepath.Join(outDir, b), filepath.Join(dst, "t", b)); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
 }
 
 func main() {
@@ -63,12 +136,21 @@ func main() {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		fatalf("%v", err)
 	}
+	built := map[string]bool{}
 	for _, b := range benches {
-		out, err := exec.Command("gcc", "-static", "-O2", "-Wall", "-Werror", "-o",
-			filepath.Join(outDir, b), filepath.Join(srcDir, b+".c")).CombinedOutput()
-		if err != nil {
-			fatalf("building %s: %v\n%s", b, err, out)
+		if built[b.src] {
+			continue
 		}
+		built[b.src] = true
+		out, err := exec.Command("gcc", "-static", "-O2", "-pthread", "-Wall", "-Werror", "-o",
+			filepath.Join(outDir, b.src), filepath.Join(srcDir, b.src+".c")).CombinedOutput()
+		if err != nil {
+			fatalf("building %s: %v\n%s", b.src, err, out)
+		}
+	}
+	bbPath, err := filepath.EvalSymlinks(*busybox)
+	if err != nil {
+		fatalf("busybox: %v", err)
 	}
 
 	pbin, err := filepath.Abs(*pangolin)
@@ -91,22 +173,59 @@ func main() {
 	sandboxArgv := func(cmd ...string) []string {
 		return append([]string{pbin, "do", "--rootfs", root, "--env", "PATH=/bin", "--"}, cmd...)
 	}
+	// The Debian tree: a private copy with the benchmarks in /t.
+	deb, debErr := debianRootfs(outDir, built)
+	if deb != "" {
+		defer os.RemoveAll(deb)
+	}
+	debSandboxArgv := func(cmd ...string) []string {
+		return append([]string{pbin, "do", "--rootfs", deb, "--env", debianPATH, "--"}, cmd...)
+	}
+	debNativeArgv := func(cmd ...string) []string {
+		return append([]string{"chroot", deb}, cmd...)
+	}
 
 	var rows []row
 	failed := !sandboxOK
 	for _, b := range benches {
-		r := row{metric: b + " (ns/op)", native: -1, sandbox: -1}
-		abs, _ := filepath.Abs(filepath.Join(outDir, b))
-		if v, err := medianNs([]string{abs}, nativeEnv, *runs); err == nil {
+		r := row{metric: b.metric, native: -1, sandbox: -1, scale: b.scale}
+		abs, _ := filepath.Abs(filepath.Join(outDir, b.src))
+		nargs := b.args
+		if b.native != nil {
+			nargs = nil
+			for _, a := range b.native {
+				nargs = append(nargs, strings.ReplaceAll(a, "@BUSYBOX@", bbPath))
+			}
+		}
+		if b.debian && debErr != nil {
+			r.note = "debian rootfs: " + debErr.Error()
+			rows = append(rows, r)
+			continue
+		}
+		nativeArgv := append([]string{abs}, nargs...)
+		env := nativeEnv
+		if b.debian {
+			nativeArgv = debNativeArgv(append([]string{"/t/" + b.src}, b.args...)...)
+			env = []string{debianPATH}
+		}
+		if v, err := medianNs(nativeArgv, env, *runs); err == nil {
 			r.native = v
+		} else if na, ok := err.(naError); ok {
+			r.note = "native: " + string(na)
 		} else {
-			fmt.Fprintf(os.Stderr, "runner: native %s: %v\n", b, err)
+			fmt.Fprintf(os.Stderr, "runner: native %s: %v\n", b.metric, err)
 		}
 		if sandboxOK {
-			if v, err := medianNs(sandboxArgv("/t/"+b), os.Environ(), *runs); err == nil {
+			argv := sandboxArgv(append([]string{"/t/" + b.src}, b.args...)...)
+			if b.debian {
+				argv = debSandboxArgv(append([]string{"/t/" + b.src}, b.args...)...)
+			}
+			if v, err := medianNs(argv, os.Environ(), *runs); err == nil {
 				r.sandbox = v
+			} else if na, ok := err.(naError); ok {
+				r.note = string(na)
 			} else {
-				fmt.Fprintf(os.Stderr, "runner: sandbox %s: %v\n", b, err)
+				fmt.Fprintf(os.Stderr, "runner: sandbox %s: %v\n", b.metric, err)
 				failed = true
 			}
 		}
@@ -128,7 +247,26 @@ func main() {
 			failed = true
 		}
 	}
-	rows = append(rows, tr, rss)
+	rows = append(rows, tr)
+	py := row{metric: "python3 -c pass, fresh (ms)", native: -1, sandbox: -1}
+	if debErr != nil {
+		py.note = "debian rootfs: " + debErr.Error()
+	} else {
+		if v, _, err := medianWall(debNativeArgv("/usr/bin/python3", "-c", "pass"), []string{debianPATH}, *trueRuns, false); err == nil {
+			py.native = v
+		} else {
+			fmt.Fprintf(os.Stderr, "runner: native python3: %v\n", err)
+		}
+		if sandboxOK {
+			if v, _, err := medianWall(debSandboxArgv("/usr/bin/python3", "-c", "pass"), os.Environ(), *trueRuns, true); err == nil {
+				py.sandbox = v
+			} else {
+				fmt.Fprintf(os.Stderr, "runner: sandbox python3: %v\n", err)
+				failed = true
+			}
+		}
+	}
+	rows = append(rows, py, rss)
 	if sandboxOK {
 		r := row{metric: "peak RSS, read_zero (KiB)", native: -1, sandbox: -1}
 		abs, _ := filepath.Abs(filepath.Join(outDir, "read_zero"))
@@ -166,7 +304,7 @@ func makeRootfs(outDir string) (string, error) {
 		return "", err
 	}
 	for _, b := range benches {
-		if err := copyFile(filepath.Join(outDir, b), filepath.Join(root, "t", b)); err != nil {
+		if err := copyFile(filepath.Join(outDir, b.src), filepath.Join(root, "t", b.src)); err != nil {
 			return "", err
 		}
 	}
@@ -204,6 +342,7 @@ func copyFile(src, dst string) error {
 
 // medianNs runs argv (environment env) n times and returns the median "ns_per_op" it printed.
 func medianNs(argv, env []string, n int) (float64, error) {
+	fmt.Fprintf(os.Stderr, "runner: %s\n", strings.Join(argv, " "))
 	var vals []float64
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(argv[0], argv[1:]...)
@@ -213,6 +352,9 @@ func medianNs(argv, env []string, n int) (float64, error) {
 		out, err := runWithTimeout(cmd, 120*time.Second)
 		if err != nil {
 			return 0, fmt.Errorf("%v: %s", err, stderr.String())
+		}
+		if reason, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "na "); ok {
+			return 0, naError(reason)
 		}
 		f := strings.Fields(string(out))
 		if len(f) != 2 || f[0] != "ns_per_op" {
@@ -376,20 +518,27 @@ func median(v []float64) float64 {
 }
 
 func printTable(rows []row) {
-	fmtv := func(v float64) string {
+	fmtv := func(v, scale float64) string {
 		if v < 0 {
 			return "n/a"
 		}
+		if scale > 0 {
+			v /= scale
+		}
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	fmt.Printf("%-28s | %12s | %12s | %8s\n", "metric", "native", "sandbox", "ratio")
-	fmt.Printf("%s\n", strings.Repeat("-", 28+3+12+3+12+3+8))
+	const w = 34
+	fmt.Printf("%-*s | %12s | %12s | %s\n", w, "metric", "native", "sandbox", "ratio")
+	fmt.Printf("%s\n", strings.Repeat("-", w+3+12+3+12+3+8))
 	for _, r := range rows {
 		ratio := "n/a"
 		if r.native > 0 && r.sandbox >= 0 {
 			ratio = strconv.FormatFloat(r.sandbox/r.native, 'f', 1, 64) + "x"
 		}
-		fmt.Printf("%-28s | %12s | %12s | %8s\n", r.metric, fmtv(r.native), fmtv(r.sandbox), ratio)
+		if r.note != "" {
+			ratio += " (" + r.note + ")"
+		}
+		fmt.Printf("%-*s | %12s | %12s | %s\n", w, r.metric, fmtv(r.native, r.scale), fmtv(r.sandbox, r.scale), ratio)
 	}
 }
 
