@@ -3,6 +3,7 @@
 #   make build   -> bin/pangolin (static)
 #   make test    -> vet, gofmt check, unit tests, differential syscall tests
 #   make bench   -> native vs sandbox benchmarks, side by side
+#   make compat  -> regenerate syscalls-tests/COMPAT.md
 
 GO      ?= go
 BIN     := bin/pangolin
@@ -11,7 +12,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # so it must be static.
 GOFLAGS_BUILD := -trimpath -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
 
-.PHONY: all build test vet fmt-check unit syscalls-tests bench clean
+.PHONY: all build test vet fmt-check unit syscalls-tests bench compat clean
 
 all: build
 
@@ -32,6 +33,10 @@ test: build vet fmt-check
 
 bench: build
 	syscalls-tests/bench/run.sh
+
+# Regenerates syscalls-tests/COMPAT.md (make test fails while it is stale).
+compat: build
+	$(GO) run ./syscalls-tests/cmd/compat
 
 clean:
 	rm -rf bin syscalls-tests/out
