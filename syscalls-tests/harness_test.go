@@ -82,7 +82,9 @@ type program struct {
 // process group, and kills the whole group after timeout. With newPIDNS the
 // program runs as PID 1 of a new PID namespace, as the sandboxed run does
 // (Linux gives PID 1 special signal rules, so native and sandbox must
-// agree on who is init).
+// agree on who is init), and in a new IPC namespace, as each sandbox has
+// its own (SysV objects start from none, and concurrent runs cannot meet
+// through fixed keys).
 func run(argv []string, env []string, dir string, timeout time.Duration, newPIDNS bool) (result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -93,7 +95,7 @@ func run(argv []string, env []string, dir string, timeout time.Duration, newPIDN
 	if newPIDNS {
 		// PID 1 of a new namespace leading its own session, as a
 		// container's init is (runc's init calls setsid()).
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWPID}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC}
 	}
 	// Output pipes held open by a stray grandchild must not hang us.
 	cmd.WaitDelay = 5 * time.Second

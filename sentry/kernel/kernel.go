@@ -51,6 +51,9 @@ type Kernel struct {
 	// futexes are the blocked futex waiters.
 	futexes futexTable
 
+	// ipc is the System V IPC namespace (task_ipc.go).
+	ipc ipcState
+
 	// initExited is closed when the init thread group has exited;
 	// initStatus is its wait status. Written once before the close.
 	initExited chan struct{}

@@ -132,6 +132,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	nt.tid = k.nextTID
 	k.nextTID++
 	tg.pid = nt.tid
+	childMM.SetOwnerPID(tg.pid)
 	tg.pgid, tg.sid = t.tg.pgid, t.tg.sid
 	k.tasks[nt.tid] = nt
 	k.tgs[tg.pid] = tg

@@ -24,6 +24,7 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 	if err != nil {
 		return err
 	}
+	newMM.SetOwnerPID(t.tg.pid)
 	res, err := loader.Load(loader.Args{
 		Open: func(p string) (loader.File, error) {
 			return t.k.Opener(t, p)

@@ -75,6 +75,7 @@ func (t *Task) exitNotify() {
 	status := tg.exitStatus
 	tg.mu.Unlock()
 	if last {
+		t.exitIPC()
 		tg.stopTimers()
 		k.becomeZombieLocked(tg)
 	}
