@@ -7,3 +7,5 @@ require (
 	golang.org/x/sys v0.49.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
+
+require github.com/opencontainers/runtime-spec v1.2.1

@@ -62,9 +62,21 @@ func runBoot(args []string) int {
 	fs.BoolVar(&c.overlay, "overlay", false, "root is the gofer's read-only tree under an in-memory overlay")
 	fs.StringVar(&c.debugLog, "debug-log", "", "debug log directory")
 	fs.BoolVar(&c.strace, "strace", false, "log app syscalls")
+	var of ociBootFlags
+	fs.IntVar(&of.configFD, "config-fd", -1, "OCI mode: FD of the sandbox configuration (JSON)")
+	fs.IntVar(&of.controlFD, "control-fd", -1, "OCI mode: FD of the listening control socket")
+	fs.IntVar(&of.readyFD, "ready-fd", -1, "OCI mode: FD to report readiness on")
+	fs.IntSliceVar(&of.goferFDs, "gofer-fds", nil, "OCI mode: FDs of the gofer connections (root first)")
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
 		return 1
+	}
+	if of.configFD >= 0 {
+		if of.controlFD < 0 || of.readyFD < 0 {
+			return errorf(1, "boot: internal command; use 'pangolin create'")
+		}
+		setupLog("sentry", c.debugLog, c.strace)
+		return bootOCI(c, of)
 	}
 	c.argv = fs.Args()
 	if len(c.argv) == 0 || c.sockFD < 0 {

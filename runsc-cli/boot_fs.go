@@ -30,6 +30,9 @@ type sandboxFS struct {
 	// bootFS is a context for the boot-time mounts and lookups, done as
 	// root at the sandbox root.
 	bootFS *vfs.FSContext
+	// goferFDs are the gofer connections of an OCI sandbox: the root
+	// first, then one per bind mount (specconv.Mount.Gofer).
+	goferFDs []int
 }
 
 // rootCtx is the context boot-time VFS operations run with.

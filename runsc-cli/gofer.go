@@ -1,9 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"log"
+	"strconv"
+	"strings"
+	"sync"
 
 	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"pangolin/gofer/server"
 )
@@ -17,12 +22,18 @@ func init() {
 	})
 }
 
+// One gofer process serves a container's root and all its bind mounts,
+// each on its own connection (--mount PATH=FD[:ro], repeatable): a mount
+// is a separate tree with its own read-only policy, and a connection per
+// tree keeps the protocol's node IDs and errors per mount. The gofer
+// exits when the sentry has closed every connection.
 func runGofer(args []string) int {
 	fs := flag.NewFlagSet("gofer", flag.ContinueOnError)
 	root := fs.String("root", "", "directory to serve")
 	sockFD := fs.Int("sock-fd", -1, "FD of the sentry connection")
 	ro := fs.Bool("ro", false, "refuse every modification with EROFS")
 	debugLog := fs.String("debug-log", "", "debug log directory")
+	mounts := fs.StringArray("mount", nil, "also serve PATH (a directory or file) on FD: PATH=FD[:ro]")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -30,9 +41,54 @@ func runGofer(args []string) int {
 		return errorf(1, "gofer: internal command; use 'pangolin do'")
 	}
 	setupLog("gofer", *debugLog, false)
-	if err := server.ServePath(*root, *sockFD, server.Options{ReadOnly: *ro}); err != nil {
-		log.Printf("gofer: %v", err)
-		return errorf(1, "gofer: %v", err)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(*mounts)+1)
+	for _, m := range *mounts {
+		path, fd, mro, err := parseGoferMount(m)
+		if err != nil {
+			return errorf(1, "gofer: --mount %q: %v", m, err)
+		}
+		rootFD, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(fd)
+			return errorf(1, "gofer: mount source %s: %v", path, err)
+		}
+		s := server.New(rootFD, server.Options{ReadOnly: mro})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer s.Close()
+			if err := s.Serve(fd); err != nil {
+				errs <- fmt.Errorf("%s: %w", path, err)
+			}
+		}()
 	}
-	return 0
+	if err := server.ServePath(*root, *sockFD, server.Options{ReadOnly: *ro}); err != nil {
+		errs <- err
+	}
+	wg.Wait()
+	close(errs)
+	code := 0
+	for err := range errs {
+		log.Printf("gofer: %v", err)
+		code = errorf(1, "gofer: %v", err)
+	}
+	return code
+}
+
+// parseGoferMount parses PATH=FD[:ro].
+func parseGoferMount(s string) (path string, fd int, ro bool, err error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 {
+		return "", 0, false, fmt.Errorf("want PATH=FD[:ro]")
+	}
+	path, rest := s[:i], s[i+1:]
+	if r, ok := strings.CutSuffix(rest, ":ro"); ok {
+		rest, ro = r, true
+	}
+	fd, err = strconv.Atoi(rest)
+	if err != nil || fd < 3 {
+		return "", 0, false, fmt.Errorf("bad descriptor %q", rest)
+	}
+	return path, fd, ro, nil
 }

@@ -32,6 +32,10 @@ var commands = map[string]*command{}
 
 func register(c *command) { commands[c.name] = c }
 
+// origArgs is the command line before the global flags were taken off
+// (for re-executing the same command).
+var origArgs []string
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
@@ -52,10 +56,18 @@ func usage() {
 
 func main() {
 	markInheritedFDsCloexec()
-	if len(os.Args) < 2 {
+	// Global flags (runc's and ours) come before the command, as
+	// containerd's shim and dockerd pass them.
+	origArgs = append([]string(nil), os.Args...)
+	args, err := parseGlobalFlags(os.Args[1:])
+	if err != nil {
+		fatalf("%v", err)
+	}
+	if len(args) < 1 {
 		usage()
 		os.Exit(1)
 	}
+	os.Args = append([]string{os.Args[0]}, args...)
 	switch os.Args[1] {
 	case "--version", "-v", "version":
 		fmt.Printf("pangolin version %s\n", version)
@@ -74,12 +86,17 @@ func main() {
 // fatalf prints a one-line error for people and exits 1 (runc's code for a
 // failed command).
 func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "pangolin: "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	logLine("error", msg)
+	fmt.Fprintf(os.Stderr, "pangolin: %s\n", msg)
 	os.Exit(1)
 }
 
-// errorf prints a one-line error and returns code, for run functions.
+// errorf prints a one-line error and returns code, for run functions. The
+// error also goes to the --log file, where containerd's shim looks for it.
 func errorf(code int, format string, args ...any) int {
-	fmt.Fprintf(os.Stderr, "pangolin: "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	logLine("error", msg)
+	fmt.Fprintf(os.Stderr, "pangolin: %s\n", msg)
 	return code
 }

@@ -150,8 +150,10 @@ func New(c *client.Client, opts Options) (*Filesystem, error) {
 		nextIno:  1,
 	}
 	root := c.Root()
-	if !root.IsDir() {
-		return nil, unix.ENOTDIR
+	// The root is a directory, or a single file for a bind-mounted file;
+	// never a symlink (the gofer's root is opened following links).
+	if root.Stat.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return nil, unix.EINVAL
 	}
 	// The root node belongs to the client (it is the mount's); it is
 	// never released here.

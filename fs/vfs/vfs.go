@@ -81,15 +81,19 @@ func (v *VirtualFilesystem) NewFilesystem(impl FilesystemImpl, root Inode) (*Fil
 	if err != nil {
 		return nil, err
 	}
-	if !st.IsDir() {
-		return nil, unix.ENOTDIR
+	// A filesystem's root is normally a directory; a bind-mounted file
+	// makes a filesystem whose root is that file. A symlink cannot be a
+	// root (bind mounts follow it).
+	typ := st.Mode & unix.S_IFMT
+	if typ == unix.S_IFLNK {
+		return nil, unix.EINVAL
 	}
 	fs := &Filesystem{
 		vfs:  v,
 		impl: impl,
 		dev:  unix.Mkdev(0, v.nextAnonMinor.Add(1)),
 	}
-	fs.root = &Dentry{fs: fs, inode: root, typ: unix.S_IFDIR}
+	fs.root = &Dentry{fs: fs, inode: root, typ: typ}
 	return fs, nil
 }
 
@@ -323,14 +327,16 @@ func (v *VirtualFilesystem) RootMount() VirtualDentry {
 	return VirtualDentry{v.root, v.root.root}
 }
 
-// MountAt attaches fs at target, a directory (ENOTDIR otherwise). A later
-// mount on the same point hides earlier ones, as in Linux. Permission to
-// mount is the caller's business (mount(2) needs CAP_SYS_ADMIN).
+// MountAt attaches fs at target. A directory goes on a directory and a
+// non-directory (a bind-mounted file) on a non-directory, ENOTDIR otherwise
+// (graft_tree()). A later mount on the same point hides earlier ones, as in
+// Linux. Permission to mount is the caller's business (mount(2) needs
+// CAP_SYS_ADMIN).
 func (v *VirtualFilesystem) MountAt(target VirtualDentry, fs *Filesystem, flags MountFlags) (*Mount, error) {
 	if !target.Ok() {
 		return nil, unix.EINVAL
 	}
-	if !target.Dentry.IsDir() {
+	if target.Dentry.IsDir() != fs.root.IsDir() {
 		return nil, unix.ENOTDIR
 	}
 	if target.Dentry.IsDead() {

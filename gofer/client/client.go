@@ -113,7 +113,9 @@ func New(fd int) (*Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("gofer mount: %w", err)
 	}
-	if resp.Version < proto.MinVersion || resp.Version > proto.Version || !resp.Root.Stat.IsDir() {
+	// The root is a directory, or a regular file when the gofer serves a
+	// bind-mounted file.
+	if resp.Version < proto.MinVersion || resp.Version > proto.Version || !resp.Root.Stat.IsDir() && !resp.Root.Stat.IsRegular() {
 		c.Close()
 		return nil, fmt.Errorf("gofer mount: version %d, root mode %#o: %w: %w", resp.Version, resp.Root.Stat.Mode, ErrMalformed, unix.EIO)
 	}

@@ -23,7 +23,9 @@ func (c *conn) mount(req *proto.MountReq) (*proto.MountResp, error) {
 	if req.Version < proto.MinVersion {
 		return nil, unix.EPROTONOSUPPORT
 	}
-	fd, err := unix.Openat(c.s.rootFD, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// A duplicate rather than openat(root, "."): the root may be a
+	// regular file (a bind-mounted file), served as a one-node tree.
+	fd, err := unix.FcntlInt(uintptr(c.s.rootFD), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,10 @@ type Kernel struct {
 	// Protected by mu.
 	unknownSyscalls map[uintptr]bool
 
+	// taskLimit bounds the live tasks (the container's pids limit); 0
+	// means none. Set before the first task starts, then read-only.
+	taskLimit int
+
 	// futexes are the blocked futex waiters.
 	futexes futexTable
 

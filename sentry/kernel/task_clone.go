@@ -74,6 +74,10 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		}
 	}
 
+	if err := k.checkTaskLimit(); err != nil {
+		return 0, err
+	}
+
 	childMM := t.mm.Fork()
 	nt := &Task{
 		k:           k,

@@ -96,6 +96,7 @@ func (t *Task) exitNotify() {
 // Preconditions: k.mu is held; tg's last thread has exited.
 func (k *Kernel) becomeZombieLocked(tg *ThreadGroup) {
 	tg.zombie = true
+	close(tg.exited)
 	for c := range tg.children {
 		delete(tg.children, c)
 		if k.initTG != nil && k.initTG != tg {

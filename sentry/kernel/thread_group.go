@@ -64,6 +64,9 @@ type ThreadGroup struct {
 	// childEvent is signalled (non-blocking) when a child changes state.
 	// Immutable channel.
 	childEvent chan struct{}
+	// exited is closed when the last thread has exited (exitStatus is
+	// final then). Immutable channel; closed under Kernel.mu.
+	exited chan struct{}
 }
 
 func newThreadGroup(parent *ThreadGroup, ls *limits.LimitSet) *ThreadGroup {
@@ -72,6 +75,7 @@ func newThreadGroup(parent *ThreadGroup, ls *limits.LimitSet) *ThreadGroup {
 		limits:     ls,
 		children:   make(map[*ThreadGroup]struct{}),
 		childEvent: make(chan struct{}, 1),
+		exited:     make(chan struct{}),
 	}
 }
 
