@@ -17,6 +17,7 @@ import (
 	"pangolin/gofer/client"
 	"pangolin/runsc-cli/specconv"
 	"pangolin/sentry/kernel"
+	"pangolin/sentry/memfile"
 )
 
 // newOCIFilesystem mounts the container's root from the first gofer
@@ -54,6 +55,7 @@ func goferFilesystem(v *vfs.VirtualFilesystem, fd int) (*vfs.Filesystem, error) 
 
 // mountOCI adds the spec's mounts in order, then masks maskedPaths.
 func (sb *sandboxFS) mountOCI(cfg *specconv.Config, k *kernel.Kernel) error {
+	mf := k.MemFile
 	for _, m := range cfg.Mounts {
 		flags := vfs.MountFlags{ReadOnly: m.ReadOnly, NoExec: m.NoExec, NoSuid: m.NoSuid, NoDev: m.NoDev}
 		var fs *vfs.Filesystem
@@ -66,13 +68,13 @@ func (sb *sandboxFS) mountOCI(cfg *specconv.Config, k *kernel.Kernel) error {
 			}
 			continue
 		case specconv.KindDev:
-			fs, err = dev.New(sb.vfs)
+			fs, err = dev.New(sb.vfs, mf)
 		case specconv.KindDevpts:
 			fs, err = sb.devpts()
 		case specconv.KindTmpfs:
-			fs, err = tmpfs.New(sb.vfs, tmpfs.Options{MaxSize: m.Size, Mode: m.Mode})
+			fs, err = tmpfs.New(sb.vfs, tmpfs.Options{MaxSize: m.Size, Mode: m.Mode, MemFile: mf})
 		case specconv.KindSysfs:
-			fs, err = tmpfs.New(sb.vfs, tmpfs.Options{Mode: 0o555, Name: "sysfs"})
+			fs, err = tmpfs.New(sb.vfs, tmpfs.Options{Mode: 0o555, Name: "sysfs", MemFile: mf})
 			flags.ReadOnly = true
 		case specconv.KindBind:
 			if m.Gofer <= 0 || m.Gofer >= len(sb.goferFDs) {
@@ -98,7 +100,7 @@ func (sb *sandboxFS) mountOCI(cfg *specconv.Config, k *kernel.Kernel) error {
 		}
 	}
 	for _, p := range cfg.MaskedPaths {
-		if err := sb.mask(p); err != nil {
+		if err := sb.mask(p, mf); err != nil {
 			return err
 		}
 	}
@@ -149,7 +151,7 @@ func (sb *sandboxFS) mountFile(target string, fs *vfs.Filesystem, flags vfs.Moun
 // mask hides p as runc's maskedPaths do: an empty read-only directory
 // over a directory. Paths the sandbox does not have need nothing; a file
 // that exists is refused loudly rather than left visible.
-func (sb *sandboxFS) mask(p string) error {
+func (sb *sandboxFS) mask(p string, mf *memfile.File) error {
 	vd, err := sb.vfs.ResolvePath(rootCtx, sb.bootFS, nil, p, false)
 	if err != nil {
 		return nil // nothing there to hide
@@ -158,7 +160,7 @@ func (sb *sandboxFS) mask(p string) error {
 		log.Printf("maskedPaths: %s is a file in the sandbox; masking files is not supported, it stays visible", p)
 		return nil
 	}
-	fs, err := tmpfs.New(sb.vfs, tmpfs.Options{Mode: 0o555})
+	fs, err := tmpfs.New(sb.vfs, tmpfs.Options{Mode: 0o555, MemFile: mf})
 	if err != nil {
 		return err
 	}
