@@ -17,7 +17,7 @@ import (
 // fakeSpace records invalidations.
 type fakeSpace struct{ inval [][2]uint64 }
 
-func (s *fakeSpace) Invalidate(_ memmap.Mappable, start, end uint64) {
+func (s *fakeSpace) Invalidate(_ memmap.Mappable, start, end uint64, _ bool) {
 	s.inval = append(s.inval, [2]uint64{start, end})
 }
 func (s *fakeSpace) OwnerPID() int32 { return 1 }
@@ -226,4 +226,43 @@ func TestSeals(t *testing.T) {
 	if fd.PathName(vfs.VirtualDentry{}) != "/memfd:x (deleted)" {
 		t.Errorf("name %q", fd.PathName(vfs.VirtualDentry{}))
 	}
+}
+
+func TestPunchHole(t *testing.T) {
+	v, fsc, ctx, mf := setupMF(t, tmpfs.Options{})
+	fd, err := v.Open(ctx, fsc, nil, "/f", unix.O_CREAT|unix.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.DecRef()
+	data := bytes.Repeat([]byte("x"), 3*4096)
+	if _, err := fd.PWrite(ctx, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := fd.MMapFile()
+	defer file.DecRef()
+	sp := &fakeSpace{}
+	file.Mappable().(memmap.Tracker).AddMapping(sp, false)
+	// From the middle of page 0 to the middle of page 2: page 1 goes,
+	// the edges are zeroed.
+	if err := fd.Allocate(unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, 2048, 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	if len(sp.inval) != 1 || sp.inval[0] != [2]uint64{4096, 8192} {
+		t.Errorf("invalidations %v, want [4096 8192]", sp.inval)
+	}
+	if u := mf.Usage(); u != 2*4096 {
+		t.Errorf("usage %d, want 2 pages", u)
+	}
+	got := make([]byte, 3*4096)
+	fd.PReadCtx(ctx, got, 0)
+	want := append(append(bytes.Repeat([]byte("x"), 2048), make([]byte, 2*4096)...), bytes.Repeat([]byte("x"), 2048)...)
+	if !bytes.Equal(got, want) {
+		t.Errorf("contents after the punch differ")
+	}
+	st, _ := fd.Stat()
+	if st.Size != 3*4096 || st.Blocks != 16 {
+		t.Errorf("size %d blocks %d", st.Size, st.Blocks)
+	}
+	file.Mappable().(memmap.Tracker).RemoveMapping(sp, false)
 }

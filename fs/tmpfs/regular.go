@@ -54,17 +54,18 @@ type regularFile struct {
 	// mappings counts the VMAs mapping the file in each address space;
 	// writableMappings counts the shared writable ones
 	// (i_mmap_writable). Protected by dataMu.
-	mappings         map[memmap.MappingSpace]int
+	mappings         memmap.Spaces
 	writableMappings int
 }
 
 var (
-	_ memmap.Mappable = (*regularFile)(nil)
-	_ memmap.Tracker  = (*regularFile)(nil)
+	_ memmap.Mappable    = (*regularFile)(nil)
+	_ memmap.Tracker     = (*regularFile)(nil)
+	_ memmap.HolePuncher = (*regularFile)(nil)
 )
 
 func (fs *Filesystem) newRegular(opts vfs.CreateOptions) *regularFile {
-	f := &regularFile{data: newFileData(fs.mf, fs), seals: SealSeal, mappings: make(map[memmap.MappingSpace]int)}
+	f := &regularFile{data: newFileData(fs.mf, fs), seals: SealSeal}
 	f.fs = fs
 	f.Init(fs.newIno(), opts.Mode, opts.UID, opts.GID, 1, 0)
 	return f
@@ -129,16 +130,13 @@ func (f *regularFile) truncateLocked(size int64) {
 		f.dataMu.Unlock()
 		return
 	}
-	spaces := make([]memmap.MappingSpace, 0, len(f.mappings))
-	for ms := range f.mappings {
-		spaces = append(spaces, ms)
-	}
+	spaces := f.mappings.List()
 	f.dataMu.Unlock()
 	// Translate refuses pages past the new size from here on, so the
 	// invalidated pages cannot come back.
 	start := (uint64(size) + pageSize - 1) &^ (pageSize - 1)
 	for _, ms := range spaces {
-		ms.Invalidate(f, start, math.MaxUint64)
+		ms.Invalidate(f, start, math.MaxUint64, true)
 	}
 	f.dataMu.Lock()
 	f.data.truncate(size)
@@ -224,7 +222,7 @@ func (f *regularFile) AddMapping(ms memmap.MappingSpace, writable bool) error {
 		}
 		f.writableMappings++
 	}
-	f.mappings[ms]++
+	f.mappings.Add(ms)
 	return nil
 }
 
@@ -235,9 +233,49 @@ func (f *regularFile) RemoveMapping(ms memmap.MappingSpace, writable bool) {
 	if writable {
 		f.writableMappings--
 	}
-	if f.mappings[ms]--; f.mappings[ms] <= 0 {
-		delete(f.mappings, ms)
+	f.mappings.Remove(ms)
+}
+
+// PunchHole implements memmap.HolePuncher (and fallocate's
+// FALLOC_FL_PUNCH_HOLE, shmem_fallocate()): the pages wholly inside the
+// range are freed, the rest of the range zeroed. Address spaces drop
+// their mappings of the freed pages before the pages are freed (they are
+// taken out of the file first, so a fault meanwhile sees a new hole), and
+// private copies of them are kept. A file sealed against writing refuses
+// with EPERM.
+func (f *regularFile) PunchHole(off, length uint64) error {
+	if off > math.MaxInt64 || length > math.MaxInt64-off {
+		return unix.EINVAL
 	}
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return f.punchHoleLocked(int64(off), int64(length))
+}
+
+// punchHoleLocked is PunchHole.
+//
+// Preconditions: f.Mu is held.
+func (f *regularFile) punchHoleLocked(off, length int64) error {
+	f.dataMu.Lock()
+	if f.seals&(SealWrite|SealFutureWrite) != 0 {
+		f.dataMu.Unlock()
+		return unix.EPERM
+	}
+	pages := f.data.detach(off, length)
+	spaces := f.mappings.List()
+	f.dataMu.Unlock()
+	start := (uint64(off) + pageSize - 1) &^ (pageSize - 1)
+	end := uint64(off+length) &^ (pageSize - 1)
+	if end > start {
+		for _, ms := range spaces {
+			ms.Invalidate(f, start, end, false)
+		}
+	}
+	f.dataMu.Lock()
+	f.data.free(pages)
+	f.dataMu.Unlock()
+	f.TouchMtimeCtimeLocked()
+	return nil
 }
 
 // Seals returns the file's F_SEAL_* bits (F_GET_SEALS).
@@ -397,14 +435,20 @@ func (f *regularFile) killSetIDLocked() {
 func (r *regularFD) Sync(vfs.Context) error { return nil }
 
 // Allocate implements vfs.Allocator (shmem_fallocate()): mode 0 and
-// FALLOC_FL_KEEP_SIZE reserve the range; other modes are not supported.
-// A range reaching past the end of a file sealed with F_SEAL_GROW fails
-// with EPERM, even with FALLOC_FL_KEEP_SIZE.
+// FALLOC_FL_KEEP_SIZE reserve the range, FALLOC_FL_PUNCH_HOLE (with
+// KEEP_SIZE) frees it (see PunchHole); other modes are not supported. A
+// reservation reaching past the end of a file sealed with F_SEAL_GROW
+// fails with EPERM, even with FALLOC_FL_KEEP_SIZE.
 func (r *regularFD) Allocate(mode uint32, off, length int64) error {
+	f := r.f
+	if mode == unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE {
+		f.Mu.Lock()
+		defer f.Mu.Unlock()
+		return f.punchHoleLocked(off, length)
+	}
 	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
 		return unix.EOPNOTSUPP
 	}
-	f := r.f
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
 	f.dataMu.Lock()

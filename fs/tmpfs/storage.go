@@ -161,6 +161,44 @@ func (d *fileData) truncate(size int64) {
 	}
 }
 
+// detach removes the pages wholly inside [off, off+length) from the file
+// without freeing them and zeroes the parts of the edge pages in the
+// range (shmem_truncate_range() for a hole). The caller frees the
+// returned pages with free once no address space maps them.
+func (d *fileData) detach(off, length int64) []uint64 {
+	end := off + length
+	first := (off + pageSize - 1) / pageSize
+	last := end / pageSize // first page not wholly inside
+	var out []uint64
+	for idx, mo := range d.pages {
+		if idx >= first && idx < last {
+			delete(d.pages, idx)
+			out = append(out, mo)
+		}
+	}
+	zero := func(s, e int64) {
+		if mo, ok := d.pages[s/pageSize]; ok && e > s {
+			clear(d.mf.Slice(mo+uint64(s%pageSize), uint64(e-s)))
+		}
+	}
+	if first > last {
+		// Inside one page.
+		zero(off, end)
+		return out
+	}
+	zero(off, first*pageSize)
+	zero(last*pageSize, end)
+	return out
+}
+
+// free releases pages detached by detach.
+func (d *fileData) free(pages []uint64) {
+	for _, mo := range pages {
+		d.mf.DecRef(mo, pageSize)
+	}
+	d.acct.uncharge(int64(len(pages)))
+}
+
 // count returns the number of allocated pages (for st_blocks).
 func (d *fileData) count() int64 { return int64(len(d.pages)) }
 

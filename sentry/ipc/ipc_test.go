@@ -101,8 +101,8 @@ func TestPermissions(t *testing.T) {
 
 type space struct{ pid int32 }
 
-func (s *space) Invalidate(memmap.Mappable, uint64, uint64) {}
-func (s *space) OwnerPID() int32                            { return s.pid }
+func (s *space) Invalidate(memmap.Mappable, uint64, uint64, bool) {}
+func (s *space) OwnerPID() int32                                  { return s.pid }
 
 func TestShmDestroyedWithLastDetach(t *testing.T) {
 	ns := newNS(t)

@@ -54,6 +54,8 @@ type Shm struct {
 	nattch       int
 	atime, dtime int64
 	cpid, lpid   int32
+	// spaces are the address spaces mapping the segment.
+	spaces memmap.Spaces
 
 	mu sync.Mutex
 	// pages maps page-aligned offsets to memory-file offsets, each with
@@ -62,8 +64,9 @@ type Shm struct {
 }
 
 var (
-	_ memmap.Mappable = (*Shm)(nil)
-	_ memmap.Tracker  = (*Shm)(nil)
+	_ memmap.Mappable    = (*Shm)(nil)
+	_ memmap.Tracker     = (*Shm)(nil)
+	_ memmap.HolePuncher = (*Shm)(nil)
 )
 
 func (s *Shm) ipcPerm() *perm { return &s.perm }
@@ -195,6 +198,7 @@ func (s *Shm) AddMapping(ms memmap.MappingSpace, _ bool) error {
 	s.nattch++
 	s.atime = now()
 	s.lpid = ms.OwnerPID()
+	s.spaces.Add(ms)
 	return nil
 }
 
@@ -206,7 +210,33 @@ func (s *Shm) RemoveMapping(ms memmap.MappingSpace, _ bool) {
 	s.nattch--
 	s.dtime = now()
 	s.lpid = ms.OwnerPID()
+	s.spaces.Remove(ms)
 	s.mayDestroyLocked()
+}
+
+// PunchHole implements memmap.HolePuncher (madvise(MADV_REMOVE) of an
+// attach, shm_fallocate()): the range's pages are unmapped everywhere and
+// freed, and read as zeros afterwards.
+func (s *Shm) PunchHole(off, length uint64) error {
+	s.ns.mu.Lock()
+	spaces := s.spaces.List()
+	s.mu.Lock()
+	var freed []uint64
+	for o, mo := range s.pages {
+		if o >= off && o-off < length {
+			freed = append(freed, mo)
+			delete(s.pages, o)
+		}
+	}
+	s.mu.Unlock()
+	s.ns.mu.Unlock()
+	for _, ms := range spaces {
+		ms.Invalidate(s, off, off+length, false)
+	}
+	for _, mo := range freed {
+		s.ns.mf.DecRef(mo, memfile.PageSize)
+	}
+	return nil
 }
 
 // mayDestroyLocked destroys s if it is marked for removal and unused

@@ -65,11 +65,13 @@ type Translation struct {
 // mm.MemoryManager), as a Tracker sees it.
 type MappingSpace interface {
 	// Invalidate forgets every page of m's file range [start, end) that
-	// the space has established, including private copies made from them
-	// (unmap_mapping_range() with even_cows), so that the next access
-	// faults and translates again. It takes the space's lock: the caller
-	// must not hold locks that Translate takes.
-	Invalidate(m Mappable, start, end uint64)
+	// the space has established, so that the next access faults and
+	// translates again; with evenCopies also the private copies made
+	// from those pages by copy-on-write (unmap_mapping_range()'s
+	// even_cows: truncation drops them, hole punching keeps them). It
+	// takes the space's lock: the caller must not hold locks that
+	// Translate takes.
+	Invalidate(m Mappable, start, end uint64, evenCopies bool)
 
 	// OwnerPID is the process the space belongs to (for shm_lpid).
 	OwnerPID() int32
@@ -89,6 +91,48 @@ type Tracker interface {
 	// is then not made; the error is returned to the app.
 	AddMapping(ms MappingSpace, writable bool) error
 	RemoveMapping(ms MappingSpace, writable bool)
+}
+
+// HolePuncher is a Mappable whose pages can be freed in place
+// (fallocate(FALLOC_FL_PUNCH_HOLE) of a shmem file), which is what
+// madvise(MADV_REMOVE) does to a shared mapping. The range reads as zeros
+// afterwards; private copies of its pages are kept.
+type HolePuncher interface {
+	PunchHole(off, length uint64) error
+}
+
+// Spaces tracks the address spaces mapping a Tracker, for invalidation:
+// a count of VMAs per space. The owner serializes calls.
+type Spaces struct {
+	m map[MappingSpace]int
+}
+
+// Add counts one more VMA of ms.
+func (s *Spaces) Add(ms MappingSpace) {
+	if s.m == nil {
+		s.m = make(map[MappingSpace]int)
+	}
+	s.m[ms]++
+}
+
+// Remove counts one VMA of ms less.
+func (s *Spaces) Remove(ms MappingSpace) {
+	if s.m[ms]--; s.m[ms] <= 0 {
+		delete(s.m, ms)
+	}
+}
+
+// Len returns the number of spaces.
+func (s *Spaces) Len() int { return len(s.m) }
+
+// List returns the spaces, for the owner to invalidate after dropping its
+// lock.
+func (s *Spaces) List() []MappingSpace {
+	l := make([]MappingSpace, 0, len(s.m))
+	for ms := range s.m {
+		l = append(l, ms)
+	}
+	return l
 }
 
 // CoherentPrivate is implemented by Files whose private mappings share the

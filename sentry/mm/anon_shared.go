@@ -23,11 +23,16 @@ type anonShared struct {
 	// pages maps page-aligned offsets to memory-file offsets, each
 	// holding one reference. Protected by mu.
 	pages map[uint64]uint64
-	// mappings counts the VMAs mapping the object. Protected by mu.
+	// mappings counts the VMAs mapping the object; spaces says where
+	// they are. Protected by mu.
 	mappings int
+	spaces   memmap.Spaces
 }
 
-var _ memmap.Tracker = (*anonShared)(nil)
+var (
+	_ memmap.Tracker     = (*anonShared)(nil)
+	_ memmap.HolePuncher = (*anonShared)(nil)
+)
 
 func newAnonShared(mf *memfile.File, size uint64) *anonShared {
 	return &anonShared{mf: mf, size: size, pages: make(map[uint64]uint64)}
@@ -56,19 +61,21 @@ func (s *anonShared) Translate(off, length uint64, write bool) (memmap.Translati
 }
 
 // AddMapping implements memmap.Tracker.
-func (s *anonShared) AddMapping(memmap.MappingSpace, bool) error {
+func (s *anonShared) AddMapping(ms memmap.MappingSpace, _ bool) error {
 	s.mu.Lock()
 	s.mappings++
+	s.spaces.Add(ms)
 	s.mu.Unlock()
 	return nil
 }
 
 // RemoveMapping implements memmap.Tracker: the last mapping frees the
 // pages (no pte can refer to them any more).
-func (s *anonShared) RemoveMapping(memmap.MappingSpace, bool) {
+func (s *anonShared) RemoveMapping(ms memmap.MappingSpace, _ bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mappings--
+	s.spaces.Remove(ms)
 	if s.mappings > 0 {
 		return
 	}
@@ -76,4 +83,34 @@ func (s *anonShared) RemoveMapping(memmap.MappingSpace, bool) {
 		s.mf.DecRef(mo, pageSize)
 		delete(s.pages, off)
 	}
+}
+
+// PunchHole implements memmap.HolePuncher (madvise(MADV_REMOVE)): the
+// whole pages of the range are taken out of the object, unmapped from
+// every address space, then freed; they read as zeros afterwards.
+func (s *anonShared) PunchHole(off, length uint64) error {
+	s.mu.Lock()
+	freed := takePages(s.pages, off, length)
+	spaces := s.spaces.List()
+	s.mu.Unlock()
+	for _, ms := range spaces {
+		ms.Invalidate(s, off, off+length, false)
+	}
+	for _, mo := range freed {
+		s.mf.DecRef(mo, pageSize)
+	}
+	return nil
+}
+
+// takePages removes the pages of [off, off+length) (page aligned) from
+// pages and returns their memory-file offsets.
+func takePages(pages map[uint64]uint64, off, length uint64) []uint64 {
+	var out []uint64
+	for o, mo := range pages {
+		if o >= off && o-off < length {
+			out = append(out, mo)
+			delete(pages, o)
+		}
+	}
+	return out
 }

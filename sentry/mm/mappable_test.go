@@ -117,9 +117,15 @@ func TestCoherentPrivateMapping(t *testing.T) {
 	if string(buf) != "priv" {
 		t.Errorf("copied private page sees %q", buf)
 	}
+	// A hole punch's invalidation keeps private copies.
+	m.Invalidate(f, 0, 1<<40, false)
+	m.CopyIn(pr, buf)
+	if string(buf) != "priv" {
+		t.Errorf("private copy lost to an invalidation without evenCopies: %q", buf)
+	}
 	// Invalidation drops shared and private pages, copies included.
 	m.CopyIn(sh+pageSize, buf)
-	m.Invalidate(f, 0, 1<<40)
+	m.Invalidate(f, 0, 1<<40, true)
 	if len(as.pages) != 0 {
 		t.Errorf("host pages left after Invalidate: %v", as.pages)
 	}

@@ -178,8 +178,9 @@ func (m *MemoryManager) removeMapping(v *vma) {
 }
 
 // Invalidate implements memmap.MappingSpace: the established pages of every
-// VMA mapping mp's file range [start, end) are dropped and unmapped.
-func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64) {
+// VMA mapping mp's file range [start, end) are dropped and unmapped (the
+// private copies in private VMAs only with evenCopies).
+func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64, evenCopies bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, v := range m.vmas {
@@ -192,8 +193,33 @@ func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64) {
 			continue
 		}
 		as, ae := v.start+uintptr(s-v.off), v.start+uintptr(e-v.off)
-		if m.dropPTEs(as, ae) > 0 && m.as != nil {
-			_ = m.as.Unmap(as, ae-as)
+		if !v.private || evenCopies {
+			if m.dropPTEs(as, ae) > 0 && m.as != nil {
+				_ = m.as.Unmap(as, ae-as)
+			}
+			continue
+		}
+		// Keep the copies: drop only the file's own pages.
+		drop := func(a uintptr, p *pte) {
+			if !p.private {
+				m.dropPTE(a, p)
+				if m.as != nil {
+					_ = m.as.Unmap(a, pageSize)
+				}
+			}
+		}
+		if uintptr(len(m.ptes)) < (ae-as)/pageSize {
+			for a, p := range m.ptes {
+				if a >= as && a < ae {
+					drop(a, p)
+				}
+			}
+			continue
+		}
+		for a := as; a < ae; a += pageSize {
+			if p, ok := m.ptes[a]; ok {
+				drop(a, p)
+			}
 		}
 	}
 }
@@ -703,16 +729,13 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		return nil
 	}
 	end := addr + l
+	if advice == madvRemove {
+		return m.madviseRemove(addr, end)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.fullyMapped(addr, end) {
 		return unix.ENOMEM
-	}
-	for i := m.findVMA(addr); i >= 0 && i < len(m.vmas) && m.vmas[i].start < end; i++ {
-		v := m.vmas[i]
-		if advice == madvRemove && v.private {
-			return unix.EINVAL
-		}
 	}
 	// Dropping the pages makes private memory read back as zeros (or the
 	// file's contents) on the next touch, as zap_page_range() does.
@@ -722,6 +745,51 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		m.dropPTEs(s, e)
 		if m.as != nil {
 			_ = m.as.Unmap(s, e-s)
+		}
+	}
+	return nil
+}
+
+// madviseRemove implements MADV_REMOVE (madvise_remove()): the backing of
+// shared writable mappings is freed with a hole punch in their object, so
+// every mapping of it reads zeros there. Private anonymous memory is
+// EINVAL, other mappings that may not be written shared EACCES, objects
+// that cannot punch holes EOPNOTSUPP.
+func (m *MemoryManager) madviseRemove(addr, end uintptr) error {
+	type hole struct {
+		p        memmap.HolePuncher
+		off, len uint64
+	}
+	var holes []hole
+	m.mu.Lock()
+	if !m.fullyMapped(addr, end) {
+		m.mu.Unlock()
+		return unix.ENOMEM
+	}
+	for i := m.findVMA(addr); i >= 0 && i < len(m.vmas) && m.vmas[i].start < end; i++ {
+		v := m.vmas[i]
+		if v.private && v.file == nil {
+			m.mu.Unlock()
+			return unix.EINVAL
+		}
+		if v.private || !v.maxPerms.Write {
+			m.mu.Unlock()
+			return unix.EACCES
+		}
+		p, ok := v.mappable.(memmap.HolePuncher)
+		if !ok {
+			m.mu.Unlock()
+			return unix.EOPNOTSUPP
+		}
+		s, e := max(v.start, addr), min(v.end, end)
+		holes = append(holes, hole{p, v.fileOffset(s), uint64(e - s)})
+	}
+	m.mu.Unlock()
+	// The objects invalidate every address space, this one included, so
+	// m.mu must not be held.
+	for _, h := range holes {
+		if err := h.p.PunchHole(h.off, h.len); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,7 +4,8 @@
  * - stores by a child are seen by the parent and vice versa, including a
  *   grandchild; private anonymous memory stays copy-on-write beside it
  * - a child's munmap or exit leaves the parent's mapping intact
- * - MADV_DONTNEED on a shared mapping keeps the data
+ * - MADV_DONTNEED on a shared mapping keeps the data; MADV_REMOVE in a
+ *   child frees it for the parent too
  * - a process-shared semaphore (futex on shared memory) wakes a blocked
  *   child from the parent
  * - mremap growing a shared mapping past its object: SIGBUS there
@@ -92,6 +93,17 @@ int main(void)
 
 	SYSOK("madvise MADV_DONTNEED on shared memory", madvise((void *)sh, 4 * pg, MADV_DONTNEED));
 	CHECK("shared data kept after MADV_DONTNEED", sh[1] == 42 && sh[pg / 4] == 7);
+
+	/* MADV_REMOVE frees the pages for everyone. */
+	c = fork();
+	if (c == 0) {
+		if (madvise((void *)sh, 2 * pg, MADV_REMOVE) != 0)
+			_exit(1);
+		_exit(sh[1] == 0 ? 0 : 2);
+	}
+	CHECK("child's MADV_REMOVE", wait_ok(c));
+	CHECK("parent reads zeros after it", sh[1] == 0 && sh[pg / 4] == 0);
+	sh[1] = 42;
 
 	/* A process-shared semaphore in shared memory. */
 	sem_t *sem = (sem_t *)((char *)sh + 2 * pg);

@@ -141,6 +141,11 @@ int main(int argc, char **argv)
 	EXPECT_ERRNO("shmdt twice -> EINVAL", shmdt(b), EINVAL);
 	EXPECT_EQ("detached memory faults", faults(b, 0), SIGSEGV);
 
+	/* MADV_REMOVE on an attach frees the segment's pages. */
+	strcpy(a + pg, "second page");
+	SYSOK("MADV_REMOVE", madvise(a + pg, pg, MADV_REMOVE));
+	CHECK("zeros after MADV_REMOVE", a[pg] == 0 && strcmp(a, "segment") == 0);
+
 	/* Read-only attach. */
 	char *r = shmat(id, NULL, SHM_RDONLY);
 	CHECK("SHM_RDONLY attach reads", r != (void *)-1 && strcmp(r, "segment") == 0);
@@ -222,7 +227,7 @@ int main(int argc, char **argv)
 	EXPECT_EQ("SHM_INFO and IPC_INFO agree on the max index", mx2, mx);
 	EXPECT_EQ("SHM_INFO used_ids", sinfo.used_ids, 2);
 	EXPECT_EQ("SHM_INFO shm_tot pages", sinfo.shm_tot, 3 + 1);
-	EXPECT_EQ("SHM_INFO resident pages", sinfo.shm_rss, 2);
+	EXPECT_EQ("SHM_INFO resident pages", sinfo.shm_rss, 3);
 	int sid = shmctl(mx, SHM_STAT, &ds);
 	CHECK("SHM_STAT by index returns an id", sid == id || sid == k2);
 

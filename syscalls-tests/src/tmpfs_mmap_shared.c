@@ -12,6 +12,9 @@
  * - ftruncate shrinking a mapped file makes the cut pages SIGBUS (shared
  *   and private mappings) and zeroes the tail of the last page; growing it
  *   again makes them readable zeros
+ * - FALLOC_FL_PUNCH_HOLE and MADV_REMOVE free pages: zeros through read(2)
+ *   and every shared mapping, private copies kept; MADV_REMOVE on private
+ *   mappings -> EACCES (file) or EINVAL (anonymous)
  * - a mapping keeps an unlinked, closed file's data
  * - st_blocks counts pages faulted in through a mapping
  * - msync MS_SYNC/MS_ASYNC/MS_INVALIDATE succeed; bad flags, unaligned
@@ -145,6 +148,34 @@ int main(void)
 	fstat(fd, &st);
 	EXPECT_EQ("st_blocks after shrink and regrow", st.st_blocks, 2 * pg / 512);
 
+	/* Punching a hole: freed pages read zeros everywhere, private copies
+	 * survive, partial pages are zeroed in the range only. */
+	char *pc = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	MUST("pwrite page 1", pwrite(fd, "page one", 8, pg));
+	MUST("pwrite page 0", pwrite(fd, "zero", 4, 0));
+	pc[pg + 1] = 'P';	/* private copy of page 1 */
+	CHECK("private mapping follows page 0", memcmp(pc, "zero", 4) == 0);
+	SYSOK("fallocate PUNCH_HOLE page 1 and part of page 0",
+	      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 2 * pg - 2));
+	fstat(fd, &st);
+	CHECK("size kept, one page left", st.st_size == 2 * pg && st.st_blocks == pg / 512);
+	CHECK("hole reads zeros via read(2)", pread(fd, buf, 8, pg) == 8 && memcmp(buf, "\0\0\0\0\0\0\0\0", 8) == 0);
+	CHECK("and via the shared mappings", s1[pg] == 0 && s2[pg + 3] == 0);
+	CHECK("partial page zeroed from the offset on", memcmp(s1, "ze\0\0", 4) == 0);
+	CHECK("private copy kept", memcmp(pc + pg, "pPge one", 8) == 0);
+	CHECK("private untouched page follows the file", memcmp(pc, "ze\0\0", 4) == 0);
+	EXPECT_ERRNO("PUNCH_HOLE without KEEP_SIZE -> EOPNOTSUPP", fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, pg), EOPNOTSUPP);
+	MUST("pwrite page 1 again", pwrite(fd, "again 1", 7, pg));
+	SYSOK("MADV_REMOVE on a shared mapping", madvise(s1 + pg, pg, MADV_REMOVE));
+	fstat(fd, &st);
+	EXPECT_EQ("MADV_REMOVE freed the page", st.st_blocks, pg / 512);
+	CHECK("removed page reads zeros", s2[pg] == 0 && pread(fd, buf, 7, pg) == 7 && buf[0] == 0);
+	EXPECT_ERRNO("MADV_REMOVE on a private file mapping -> EACCES", madvise(pc, pg, MADV_REMOVE), EACCES);
+	char *anon = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_ERRNO("MADV_REMOVE on private anonymous memory -> EINVAL", madvise(anon, pg, MADV_REMOVE), EINVAL);
+	munmap(anon, pg);
+	munmap(pc, 2 * pg);
+
 	/* msync. */
 	SYSOK("msync MS_SYNC", msync(s1, 2 * pg, MS_SYNC));
 	SYSOK("msync MS_ASYNC", msync(s1, pg, MS_ASYNC));
@@ -162,7 +193,7 @@ int main(void)
 	MUST("unlink", unlink("f"));
 	close(fd);
 	memcpy(s1 + 10, "alive", 5);
-	CHECK("unlinked file's mapping works", memcmp(s1 + 10, "alive", 5) == 0 && memcmp(s1, "again", 5) == 0);
+	CHECK("unlinked file's mapping works", memcmp(s1 + 10, "alive", 5) == 0 && memcmp(s1, "ze", 2) == 0);
 	SYSOK("munmap", munmap(s1, 2 * pg));
 
 	/* MAP_SHARED of an O_RDONLY fd: PROT_WRITE refused, later too. */

@@ -71,7 +71,7 @@ var fsSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_FDATASYNC: sup("fdatasync", Fdatasync),
 	unix.SYS_SYNC:      sup("sync", Sync),
 	unix.SYS_FADVISE64: partial("fadvise64", Fadvise64, "validated, advice ignored"),
-	unix.SYS_FALLOCATE: partial("fallocate", Fallocate, "tmpfs: mode 0 and FALLOC_FL_KEEP_SIZE; other modes EOPNOTSUPP"),
+	unix.SYS_FALLOCATE: partial("fallocate", Fallocate, "tmpfs: mode 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE; other modes EOPNOTSUPP"),
 	unix.SYS_UTIMENSAT: sup("utimensat", Utimensat),
 	unix.SYS_UTIMES:    sup("utimes", Utimes),
 	unix.SYS_UTIME:     sup("utime", Utime),
