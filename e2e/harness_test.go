@@ -208,6 +208,7 @@ ln -s /proc/self/fd/2 "$root/dev/stderr"
 ln -s pts/ptmx "$root/dev/ptmx"
 mkdir "$root/dev/pts" "$root/dev/shm"
 chmod 1777 "$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$root/dev/pts"
 hostname pangolin
 exec unshare --pid --fork --kill-child --mount-proc="$root/proc" setsid chroot "$root" "$@"
 `

@@ -137,6 +137,9 @@ func boot(c bootConfig) int {
 	if err := sb.mountProc(k); err != nil {
 		return errorf(1, "sentry: %v", err)
 	}
+	if err := sb.mountDevpts(k); err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
 	creds := auth.NewRootCredentials()
 	fdt, err := sb.stdioTable()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/fs/dev"
+	"pangolin/fs/devpts"
 	goferfs "pangolin/fs/gofer"
 	"pangolin/fs/host"
 	"pangolin/fs/overlay"
@@ -33,6 +34,11 @@ type sandboxFS struct {
 	// goferFDs are the gofer connections of an OCI sandbox: the root
 	// first, then one per bind mount (specconv.Mount.Gofer).
 	goferFDs []int
+	// pts is the sandbox's devpts (nil until mounted), ptsFS its VFS
+	// filesystem and ptsPath where it was first mounted.
+	pts     *devpts.Filesystem
+	ptsFS   *vfs.Filesystem
+	ptsPath string
 }
 
 // rootCtx is the context boot-time VFS operations run with.

@@ -104,6 +104,16 @@ func bootOCI(c bootConfig, of ociBootFlags) int {
 	ready.Close()
 
 	code := <-s.exit
+	// The app's last output must reach the host terminal before we go.
+	s.mu.Lock()
+	ttys := make([]*sandboxTTY, 0, len(s.ttys))
+	for _, t := range s.ttys {
+		ttys = append(ttys, t)
+	}
+	s.mu.Unlock()
+	for _, t := range ttys {
+		t.drain(2 * time.Second)
+	}
 	// Let waits on exec'd processes (killed with init) report first, but
 	// never hang the exit on a caller that stopped reading.
 	done := make(chan struct{})
@@ -160,7 +170,7 @@ func (s *ociSandbox) boot(c bootConfig, goferFDs []int) (int, error) {
 		return exitNotFound, err
 	}
 	if p.Terminal {
-		tty, err := newSandboxTTY(sb, k, 0, p.ConsoleRows, p.ConsoleCols)
+		tty, err := newSandboxTTY(sb, k, p.UID, p.ConsoleRows, p.ConsoleCols)
 		if err != nil {
 			return 1, fmt.Errorf("terminal: %w", err)
 		}
@@ -356,7 +366,7 @@ func terminates(sig int) bool {
 // execProcess starts a process in the running sandbox (a new task in the
 // same kernel). Its stdio are fds: three descriptors, or one terminal.
 func (s *ociSandbox) execProcess(ea *control.ExecArgs, fds []*os.File) (*control.Response, error) {
-	defer closeFiles(fds)
+	defer func() { closeFiles(fds) }() // fds is cleared once a terminal owns them
 	if ea == nil || len(ea.Args) == 0 {
 		return nil, control.Errorf(unix.EINVAL, "exec: no command")
 	}
@@ -384,7 +394,7 @@ func (s *ociSandbox) execProcess(ea *control.ExecArgs, fds []*os.File) (*control
 		if len(fds) != 1 {
 			return nil, control.Errorf(unix.EINVAL, "exec with a terminal needs 1 descriptor, got %d", len(fds))
 		}
-		tty, err = newSandboxTTYFromFile(s.sb, s.k, fds[0], ea.Rows, ea.Cols)
+		tty, err = newSandboxTTYFromFile(s.sb, s.k, fds[0], ea.UID, ea.Rows, ea.Cols)
 		if err != nil {
 			return nil, control.Errorf(unix.EIO, "terminal: %v", err)
 		}

@@ -70,7 +70,7 @@ func (sb *sandboxFS) mountOCI(cfg *specconv.Config, k *kernel.Kernel) error {
 		case specconv.KindDev:
 			fs, err = dev.New(sb.vfs, mf)
 		case specconv.KindDevpts:
-			fs, err = sb.devpts()
+			fs, err = sb.devpts(k, m.Destination)
 		case specconv.KindTmpfs:
 			fs, err = tmpfs.New(sb.vfs, tmpfs.Options{MaxSize: m.Size, Mode: m.Mode, MemFile: mf})
 		case specconv.KindSysfs:

@@ -63,6 +63,11 @@ func parseGlobalFlags(args []string) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("--log-format %q: want text or json", global.logFormat)
 	}
+	if global.debugLog != "" {
+		if err := os.MkdirAll(global.debugLog, 0o755); err != nil {
+			return nil, fmt.Errorf("debug log directory %s: %w", global.debugLog, err)
+		}
+	}
 	switch global.network {
 	case "none", "sandbox", "host":
 	default:
