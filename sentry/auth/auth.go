@@ -12,6 +12,7 @@ const (
 	CapKill           = 5
 	CapSetgid         = 6
 	CapSetuid         = 7
+	CapSysPtrace      = 19
 	CapSysAdmin       = 21
 	CapSysResource    = 24
 	CapLastCap        = 40

@@ -24,7 +24,10 @@ type Task struct {
 	k  *Kernel
 	tg *ThreadGroup
 
-	// tid is immutable.
+	// tid is the thread ID. Immutable, except that a thread running
+	// execve in a multi-threaded process takes over the leader's TID
+	// (de_thread()); that write happens with Kernel.mu held while no other
+	// thread of the group is alive.
 	tid int32
 
 	regs arch.Registers
@@ -53,10 +56,23 @@ type Task struct {
 	savedMask     uint64
 	haveSavedMask bool
 
-	// pending and pendingInfo are the thread-directed pending signals.
-	// Protected by tg.mu.
-	pending     uint64
-	pendingInfo [NumSignals]SigInfo
+	// pending are the thread-directed pending signals. Protected by
+	// tg.mu.
+	pending pendingSignals
+
+	// pdeathsig is PR_SET_PDEATHSIG's signal, sent when the parent
+	// process exits; cleared by execve of a set-user-ID program and on
+	// fork. Written by the task goroutine, read under Kernel.mu by the
+	// exiting parent.
+	pdeathsig int
+
+	// times are the task's CPU times; atomic.
+	times taskTimes
+
+	// restartBlock resumes the syscall that returned
+	// ERESTART_RESTARTBLOCK when restart_syscall(2) is called (struct
+	// restart_block).
+	restartBlock func(*Task) (uintptr, error)
 
 	// name is the comm name (PR_SET_NAME), at most 15 bytes.
 	name string

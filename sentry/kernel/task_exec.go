@@ -10,11 +10,12 @@ import (
 type ExecFile = loader.File
 
 // execLocked replaces t's image (the core of execve(2), begin_new_exec()):
-// a new address space with the program loaded, fresh registers,
-// close-on-exec descriptors closed and caught signals reset to default.
-// On failure the old image is untouched.
+// a new address space with the program loaded, the other threads of the
+// process killed, fresh registers, close-on-exec descriptors closed and
+// caught signals reset to default. If loading fails the old image and the
+// other threads are untouched.
 //
-// Preconditions: t is the only thread of its group; called on t's goroutine.
+// Preconditions: called on t's goroutine.
 func (t *Task) execLocked(filename string, argv, envv []string) error {
 	if len(argv) == 0 {
 		// Linux substitutes an empty argv[0] (since 5.18).
@@ -40,18 +41,25 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 		EGID:       t.creds.EffectiveGID,
 	})
 	if err != nil {
-		newMM.Release()
+		newMM.DecUsers()
+		return err
+	}
+	// The point of no return (begin_new_exec()): the other threads die.
+	if err := t.deThread(); err != nil {
+		newMM.DecUsers()
 		return err
 	}
 	old := t.mm
 	t.mm = newMM
 	t.exe = res.Filename
 	if old != nil {
-		old.Release()
+		old.DecUsers()
 	}
 	t.regs.Reset(res.Entry, res.Stack)
 	t.clearChildTID = 0
 	t.robustList = 0
+	t.altStack = AltStack{Flags: ssDisable}
+	t.tg.deleteTimers()
 	if t.fdTable != nil {
 		t.fdTable.CloseOnExec()
 	}
@@ -82,3 +90,58 @@ func (t *Task) Execve(filename string, argv, envv []string) error {
 
 // Exe returns the path of the task's executable (for /proc/PID/exe).
 func (t *Task) Exe() string { return t.exe }
+
+// deThread kills every other thread of t's process and waits for them to
+// exit (de_thread()); if t is not the leader it then takes over the
+// leader's TID, so that the process keeps its PID. It fails with
+// ERESTARTNOINTR if a group exit or another exec won the race (the caller
+// then exits on its way out).
+func (t *Task) deThread() error {
+	k, tg := t.k, t.tg
+	tg.mu.Lock()
+	if tg.exiting || tg.execer != nil {
+		tg.mu.Unlock()
+		return ERestartNoIntr
+	}
+	if tg.tasks == 1 {
+		tg.mu.Unlock()
+		return nil
+	}
+	tg.execer = t
+	tg.mu.Unlock()
+	k.interruptGroup(tg)
+	for {
+		tg.mu.Lock()
+		n, exiting := tg.tasks, tg.exiting
+		tg.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if exiting {
+			// A fatal signal arrived while waiting: die with the
+			// others.
+			tg.mu.Lock()
+			tg.execer = nil
+			tg.mu.Unlock()
+			return ERestartNoIntr
+		}
+		select {
+		case <-tg.execDone:
+		case <-t.interruptCh:
+		}
+	}
+	k.mu.Lock()
+	tg.mu.Lock()
+	tg.execer = nil
+	if tg.leader != t {
+		// exchange_tid(): the surviving thread becomes the leader
+		// with the process's ID; the old leader is gone already.
+		delete(k.tasks, t.tid)
+		t.tid = tg.pid
+		k.tasks[t.tid] = t
+		tg.leader = t
+	}
+	tg.mu.Unlock()
+	k.mu.Unlock()
+	return nil
+}

@@ -1,6 +1,11 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
 
 // isExiting reports whether the thread group is being torn down.
 func (tg *ThreadGroup) isExiting() bool {
@@ -17,42 +22,53 @@ func (tg *ThreadGroup) ExitStatus() WaitStatus {
 }
 
 // exitGroup starts tearing down t's thread group with status s
-// (do_group_exit()). The first caller's status wins.
+// (do_group_exit()): the first caller's status wins and every other thread
+// is interrupted so that it exits too (zap_other_threads()).
 func (t *Task) exitGroup(s WaitStatus) {
 	tg := t.tg
 	tg.mu.Lock()
-	if !tg.exiting {
+	first := !tg.exiting
+	if first {
 		tg.exiting = true
 		tg.exitStatus = s
 	}
 	tg.mu.Unlock()
 	t.exitRequested = true
+	if first {
+		t.k.interruptGroup(tg)
+	}
 }
 
-// exitThread ends only t (exit(2)). The last thread's exit code becomes the
-// group's status, as in do_exit().
+// exitThread ends only t (exit(2)). If t is the leader its code becomes the
+// process's status unless a group exit happens first.
 func (t *Task) exitThread(code int) {
 	tg := t.tg
 	tg.mu.Lock()
-	if !tg.exiting && tg.tasks == 1 {
-		tg.exiting = true
-		tg.exitStatus = WaitStatus{Code: code}
+	if tg.leader == t {
+		tg.leaderCode = code
 	}
 	tg.mu.Unlock()
 	t.exitRequested = true
 }
 
-// exitNotify releases the task's resources and, for the last thread of
-// init, reports the sandbox's exit status.
+// exitNotify releases the task's resources (do_exit()): robust futexes and
+// CLONE_CHILD_CLEARTID are handled while the address space is still there;
+// the last thread of a process makes it a zombie and tells the parent.
 func (t *Task) exitNotify() {
 	t.releaseVfork()
-	if t.clearChildTID != 0 && t.mm != nil {
-		// CLONE_CHILD_CLEARTID: zero the TID word and wake one waiter
-		// (mm_release()), which is how pthread_join learns of the exit.
-		if t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0}) == nil {
-			_, _ = t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
+	if t.mm != nil {
+		t.exitRobustList()
+		if t.clearChildTID != 0 && t.mm.Users() > 1 {
+			// CLONE_CHILD_CLEARTID: zero the TID word and wake one
+			// waiter (mm_release()), which is how pthread_join learns
+			// of the exit. Only meaningful if someone else still uses
+			// the memory.
+			if t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0}) == nil {
+				_, _ = t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
+			}
 		}
 	}
+	t.accountExit()
 	if t.fdTable != nil {
 		t.fdTable.DecRef()
 	}
@@ -60,7 +76,7 @@ func (t *Task) exitNotify() {
 		t.fsc.DecRef()
 	}
 	if t.mm != nil {
-		t.mm.Release()
+		t.mm.DecUsers()
 	}
 	if t.pctx != nil {
 		t.pctx.Release()
@@ -73,13 +89,32 @@ func (t *Task) exitNotify() {
 	tg.tasks--
 	last := tg.tasks == 0
 	status := tg.exitStatus
+	if !tg.exiting {
+		status = WaitStatus{Code: tg.leaderCode}
+		if last {
+			// The status is final now (do_exit() of the last
+			// thread); later readers see the same.
+			tg.exitStatus = status
+			tg.exiting = true
+		}
+	}
+	if tg.execer != nil {
+		notify(tg.execDone)
+	}
+	tg.usage.add(t.usage())
 	tg.mu.Unlock()
 	if last {
 		t.exitIPC()
 		tg.stopTimers()
-		k.becomeZombieLocked(tg)
+		tg.deleteTimers()
+		k.becomeZombieLocked(tg, status)
 	}
 	k.mu.Unlock()
+	if last {
+		// Outside Kernel.mu: listeners (epoll) may look at the
+		// pidfd's readiness, which takes it.
+		tg.exitEvents.Notify(waiter.ReadableEvents)
+	}
 	if last && tg == k.initTG {
 		k.initStatus = status
 		close(k.initExited)
@@ -89,21 +124,29 @@ func (t *Task) exitNotify() {
 	}
 }
 
-// becomeZombieLocked turns tg into a zombie (exit_notify()): its children go
-// to init, and its parent is told, or reaps it at once if the parent ignores
-// SIGCHLD.
+// becomeZombieLocked turns tg into a zombie (exit_notify()): its children
+// go to the nearest subreaper or to init (forget_original_parent()), each
+// child that asked for it gets its PR_SET_PDEATHSIG, and the parent gets
+// the exit signal — or reaps tg at once if it ignores SIGCHLD.
 //
 // Preconditions: k.mu is held; tg's last thread has exited.
-func (k *Kernel) becomeZombieLocked(tg *ThreadGroup) {
+func (k *Kernel) becomeZombieLocked(tg *ThreadGroup, status WaitStatus) {
 	tg.zombie = true
 	close(tg.exited)
+	reaper := k.findReaperLocked(tg)
 	for c := range tg.children {
 		delete(tg.children, c)
-		if k.initTG != nil && k.initTG != tg {
-			c.parent = k.initTG
-			k.initTG.children[c] = struct{}{}
+		k.sendPdeathsigLocked(c)
+		if reaper != nil {
+			c.parent = reaper
+			reaper.children[c] = struct{}{}
 			if c.zombie {
-				notify(k.initTG.childEvent)
+				reaper.childEvents.Notify(waiter.EventIn)
+				if c.exitSignal > 0 {
+					// An orphaned zombie is reported to its
+					// new parent as if it had just died.
+					k.postExitSignalLocked(c, reaper, c.exitStatus)
+				}
 			}
 		} else {
 			c.parent = nil
@@ -115,13 +158,88 @@ func (k *Kernel) becomeZombieLocked(tg *ThreadGroup) {
 		return
 	}
 	// A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never sees
-	// zombies (do_notify_parent()).
+	// zombies of SIGCHLD children (do_notify_parent()).
 	a := p.SigAction(int(unix.SIGCHLD))
 	if tg.exitSignal == int(unix.SIGCHLD) && (a.Handler == SigIgn || a.Flags&saNoCldWait != 0) {
 		delete(p.children, tg)
 		delete(k.tgs, tg.pid)
+		p.mu.Lock()
+		p.childrenUsage.add(tg.usage)
+		p.childrenUsage.add(tg.childrenUsage)
+		p.mu.Unlock()
+		p.childEvents.Notify(waiter.EventIn)
+		return
 	}
-	notify(p.childEvent)
+	if tg.exitSignal > 0 {
+		k.postExitSignalLocked(tg, p, status)
+	}
+	p.childEvents.Notify(waiter.EventIn)
+}
+
+// postExitSignalLocked sends p the exit signal of its child tg, with the
+// SIGCHLD siginfo wait(2) would report.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) postExitSignalLocked(tg, p *ThreadGroup, status WaitStatus) {
+	info := SigInfo{Signo: tg.exitSignal, PID: tg.pid, UID: tg.leader.creds.RealUID}
+	info.Code, info.Status = status.cldCode()
+	p.mu.Lock()
+	queued := k.sendSignalLocked(p, nil, info)
+	p.mu.Unlock()
+	if queued {
+		p.signalQueued()
+		k.interruptGroupLocked(p)
+	}
+}
+
+// cldCode returns the SIGCHLD si_code and si_status for an exit status.
+func (w WaitStatus) cldCode() (int32, int32) {
+	switch {
+	case w.Signal != 0 && w.CoreDumped:
+		return cldDumped, int32(w.Signal)
+	case w.Signal != 0:
+		return cldKilled, int32(w.Signal)
+	}
+	return cldExited, int32(w.Code)
+}
+
+// findReaperLocked returns the process that adopts tg's children: the
+// nearest live ancestor with PR_SET_CHILD_SUBREAPER, else init; nil when
+// init itself is exiting (find_new_reaper()).
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) findReaperLocked(tg *ThreadGroup) *ThreadGroup {
+	if tg == k.initTG {
+		return nil
+	}
+	if tg.hasSubreaper {
+		for a := tg.parent; a != nil; a = a.parent {
+			if a.subreaper && !a.zombie {
+				return a
+			}
+		}
+	}
+	return k.initTG
+}
+
+// sendPdeathsigLocked delivers PR_SET_PDEATHSIG to the threads of c whose
+// parent just died. Linux sends it per thread when the thread that created
+// the child exits; the sentry tracks parents per process, so it fires when
+// the parent process exits.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) sendPdeathsigLocked(c *ThreadGroup) {
+	for _, t := range k.tasks {
+		if t.tg != c || t.pdeathsig == 0 {
+			continue
+		}
+		c.mu.Lock()
+		queued := k.sendSignalLocked(c, t, SigInfo{Signo: t.pdeathsig, Code: SIUser})
+		c.mu.Unlock()
+		if queued {
+			t.Interrupt()
+		}
+	}
 }
 
 // saNoCldWait is SA_NOCLDWAIT.
@@ -137,12 +255,18 @@ func notify(ch chan struct{}) {
 // killAll makes every remaining task exit with SIGKILL.
 func (k *Kernel) killAll() {
 	for _, t := range k.Tasks() {
-		t.tg.mu.Lock()
-		if !t.tg.exiting {
-			t.tg.exiting = true
-			t.tg.exitStatus = WaitStatus{Signal: int(unix.SIGKILL)}
+		tg := t.tg
+		tg.mu.Lock()
+		if !tg.exiting {
+			tg.exiting = true
+			tg.exitStatus = WaitStatus{Signal: int(unix.SIGKILL)}
 		}
-		t.tg.mu.Unlock()
+		if tg.stopped {
+			tg.stopped = false
+			close(tg.continued)
+			tg.continued = make(chan struct{})
+		}
+		tg.mu.Unlock()
 		t.Interrupt()
 	}
 }
@@ -157,4 +281,83 @@ func (t *Task) ExitGroup(code int) { t.exitGroup(WaitStatus{Code: code & 0xff}) 
 // checks (kill_ok_by_cred()) are the caller's.
 func (t *Task) SignalProcess(tg *ThreadGroup, sig int) {
 	t.k.SendSignal(tg, SigInfo{Signo: sig, Code: SIUser, PID: t.tg.pid, UID: t.creds.RealUID})
+}
+
+// Robust futex list (kernel/futex/core.c exit_robust_list(),
+// Documentation/locking/robust-futex-ABI.rst).
+const (
+	futexWaiters    = 0x80000000
+	futexOwnerDied  = 0x40000000
+	futexTIDMask    = 0x3fffffff
+	robustListLimit = 2048
+)
+
+// exitRobustList walks the robust futex list registered with
+// set_robust_list(2): every futex still owned by t is marked
+// FUTEX_OWNER_DIED and, if it has waiters, one is woken, so that
+// pthread_mutex_lock with PTHREAD_MUTEX_ROBUST returns EOWNERDEAD instead of
+// hanging. The list is app memory: every read is checked and the walk is
+// bounded, so a corrupt list only ends it.
+func (t *Task) exitRobustList() {
+	head := t.robustList
+	if head == 0 || t.robustListLen != 24 {
+		return
+	}
+	le := binary.LittleEndian
+	var h [24]byte
+	if t.CopyInBytes(head, h[:]) != nil {
+		return
+	}
+	// struct robust_list_head { list.next; futex_offset; list_op_pending }
+	next := uintptr(le.Uint64(h[0:]))
+	off := int64(le.Uint64(h[8:]))
+	pending := uintptr(le.Uint64(h[16:]))
+	// An entry's low bit marks a PI futex; the word is at entry+offset.
+	handle := func(entry uintptr) {
+		entry &^= 1
+		t.handleDeadOwner(uintptr(int64(entry) + off))
+	}
+	for i := 0; next != head && i < robustListLimit; i++ {
+		if next == 0 {
+			return
+		}
+		var nb [8]byte
+		if t.CopyInBytes(next&^1, nb[:]) != nil {
+			return
+		}
+		nn := uintptr(le.Uint64(nb[:]))
+		if next != pending {
+			handle(next)
+		}
+		next = nn
+	}
+	if pending != 0 {
+		handle(pending)
+	}
+}
+
+// handleDeadOwner is handle_futex_death(): if the futex word at addr names
+// t as its owner, set FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and wake a
+// waiter.
+func (t *Task) handleDeadOwner(addr uintptr) {
+	if addr&3 != 0 {
+		return
+	}
+	word, _, err := t.mm.AtomicUint32(addr, true, false)
+	if err != nil {
+		return
+	}
+	for {
+		v := word.Load()
+		if v&futexTIDMask != uint32(t.tid) {
+			return
+		}
+		nv := v&futexWaiters | futexOwnerDied
+		if word.CompareAndSwap(v, nv) {
+			if v&futexWaiters != 0 {
+				_, _ = t.FutexWake(addr, 1, ^uint32(0), false)
+			}
+			return
+		}
+	}
 }

@@ -55,9 +55,11 @@ func (t *Task) AltStack() AltStack { return t.altStack }
 // SetAltStack replaces the alternate signal stack.
 func (t *Task) SetAltStack(s AltStack) { t.altStack = s }
 
-// CPUTime returns the CPU time charged to the task. The platform does not
-// account app CPU time separately yet, so this is the task's lifetime.
-func (t *Task) CPUTime() time.Duration { return time.Since(t.startTime) }
+// CPUTime returns the CPU time charged to the task (user + system).
+func (t *Task) CPUTime() time.Duration {
+	u := t.usage()
+	return u.UserTime + u.SysTime
+}
 
 // StartTime returns when the task was created.
 func (t *Task) StartTime() time.Time { return t.startTime }
@@ -91,10 +93,17 @@ func (t *Task) Sleep(d time.Duration) bool {
 
 // Interrupted reports whether a blocking syscall should stop waiting: an
 // unblocked signal is pending or the thread group is exiting.
+//
+// A stop does not interrupt: a thread blocked in a syscall stays blocked
+// while its group is stopped, as in Linux, and parks only on its way out.
 func (t *Task) Interrupted() bool {
-	t.tg.mu.Lock()
-	defer t.tg.mu.Unlock()
-	return t.tg.exiting || (t.pending|t.tg.pending)&^t.sigMask != 0
+	tg := t.tg
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if tg.exiting || tg.execer != nil && tg.execer != t {
+		return true
+	}
+	return (t.pending.mask|tg.pending.mask)&^t.sigMask != 0
 }
 
 // InterruptChan is signalled when the task may have been interrupted;
@@ -117,3 +126,14 @@ func (t *Task) SetNoNewPrivs() { t.noNewPrivs = true }
 
 // NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
 func (t *Task) NoNewPrivs() bool { return t.noNewPrivs }
+
+// SetRestartBlock records how restart_syscall(2) resumes the syscall about
+// to return ERESTART_RESTARTBLOCK (nanosleep, clock_nanosleep).
+func (t *Task) SetRestartBlock(fn func(*Task) (uintptr, error)) { t.restartBlock = fn }
+
+// TakeRestartBlock returns and clears the restart block (nil if none).
+func (t *Task) TakeRestartBlock() func(*Task) (uintptr, error) {
+	fn := t.restartBlock
+	t.restartBlock = nil
+	return fn
+}

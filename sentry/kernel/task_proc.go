@@ -10,7 +10,7 @@ func (t *Task) SignalState() (pending, shared, blocked uint64) {
 	tg := t.tg
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	return t.pending, tg.pending, t.sigMask
+	return t.pending.mask, tg.pending.mask, t.sigMask
 }
 
 // LastTID returns the most recently allocated TID, 0 if none (the "last

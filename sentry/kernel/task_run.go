@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"sort"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -46,10 +48,12 @@ func (t *Task) run() {
 	for {
 		t.handleSignals(afterSyscall)
 		afterSyscall = false
-		if t.exitRequested || t.tg.isExiting() {
+		if t.killed() {
 			break
 		}
+		start := time.Now()
 		exit, err := t.pctx.Switch(t.mm.AddressSpace(), &t.regs)
+		t.times.user.Add(int64(time.Since(start)))
 		if err != nil {
 			t.Warningf("platform failure: %v", err)
 			t.exitGroup(WaitStatus{Signal: int(unix.SIGKILL)})
@@ -80,7 +84,14 @@ func (t *Task) run() {
 			// Interrupts only ask the task to look at its state; the
 			// top of the loop does.
 		}
+		t.accountSys()
+		t.sampleRSS()
 	}
+}
+
+// sortTasks orders tasks by TID.
+func sortTasks(ts []*Task) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].tid < ts[j].tid })
 }
 
 func accessString(at platform.AccessType) string {

@@ -21,6 +21,11 @@ type SigInfo struct {
 	Addr uint64
 	// Status is si_status for SIGCHLD.
 	Status int32
+	// Value is si_value (sigqueue(3), timers).
+	Value uint64
+	// TimerID and Overrun are si_timerid and si_overrun for SI_TIMER.
+	TimerID int32
+	Overrun int32
 	// FromHost marks signals sent by the runtime from outside the
 	// sandbox, which PID 1's protection does not cover.
 	FromHost bool
@@ -33,24 +38,43 @@ const (
 	SITkill  = -6
 )
 
-// bytes encodes info as the 128-byte siginfo_t.
+// si_code values for sigqueue(3) and timers.
+const (
+	SIQueue = -1
+	SITimer = -2
+)
+
+// bytes encodes info as the 128-byte siginfo_t, choosing the union member
+// the way siginfo_layout() does.
 func (i *SigInfo) bytes() []byte {
 	b := make([]byte, 128)
 	le := binary.LittleEndian
 	le.PutUint32(b[0:], uint32(i.Signo))
 	le.PutUint32(b[8:], uint32(i.Code))
 	switch {
-	case i.Addr != 0 || isFaultSignal(i.Signo) && i.Code > 0:
+	case i.Code == SITimer:
+		le.PutUint32(b[16:], uint32(i.TimerID))
+		le.PutUint32(b[20:], uint32(i.Overrun))
+		le.PutUint64(b[24:], i.Value)
+	case i.Code > 0 && isFaultSignal(i.Signo) || i.Addr != 0:
 		le.PutUint64(b[16:], i.Addr)
-	default:
+	case i.Code > 0 && i.Signo == int(unix.SIGCHLD):
 		le.PutUint32(b[16:], uint32(i.PID))
 		le.PutUint32(b[20:], i.UID)
-		if i.Signo == int(unix.SIGCHLD) {
-			le.PutUint32(b[24:], uint32(i.Status))
-		}
+		le.PutUint32(b[24:], uint32(i.Status))
+	default:
+		// kill, tkill and rt layouts: pid, uid, then si_value (zero
+		// unless queued with one).
+		le.PutUint32(b[16:], uint32(i.PID))
+		le.PutUint32(b[20:], i.UID)
+		le.PutUint64(b[24:], i.Value)
 	}
 	return b
 }
+
+// Bytes returns the siginfo_t encoding of info (for signalfd, waitid and
+// rt_sigtimedwait).
+func (i *SigInfo) Bytes() []byte { return i.bytes() }
 
 func isFaultSignal(sig int) bool {
 	switch unix.Signal(sig) {
@@ -79,39 +103,132 @@ func defaultStops(sig int) bool {
 	return false
 }
 
-// SendSignal queues info for tg (send_signal() for a process-directed
-// signal) and wakes a thread to handle it. Signals whose disposition is to
-// ignore them are dropped at once, as sig_ignored() does.
+// SendSignal queues info for the process tg (send_signal() for a
+// process-directed signal) and wakes its threads; one that does not block
+// the signal takes it.
 func (k *Kernel) SendSignal(tg *ThreadGroup, info SigInfo) {
-	sig := info.Signo
-	if sig == 0 {
+	if info.Signo == 0 {
 		return
 	}
+	k.mu.Lock()
 	tg.mu.Lock()
-	if tg.exiting {
-		tg.mu.Unlock()
+	queued := k.sendSignalLocked(tg, nil, info)
+	tg.mu.Unlock()
+	k.mu.Unlock()
+	if queued {
+		tg.signalQueued()
+		k.interruptGroup(tg)
+	}
+}
+
+// SendThreadSignal queues a thread-directed signal (tgkill(2), a fault)
+// for t.
+func (t *Task) SendThreadSignal(info SigInfo) {
+	if info.Signo == 0 {
 		return
 	}
-	if sig == int(unix.SIGKILL) {
+	k, tg := t.k, t.tg
+	k.mu.Lock()
+	tg.mu.Lock()
+	queued := k.sendSignalLocked(tg, t, info)
+	tg.mu.Unlock()
+	k.mu.Unlock()
+	if queued {
+		tg.signalQueued()
+		if info.Signo == int(unix.SIGKILL) || info.Signo == int(unix.SIGCONT) {
+			k.interruptGroup(tg)
+		} else {
+			t.Interrupt()
+		}
+	}
+}
+
+// sendSignalLocked is __send_signal(): the side effects of sending sig to
+// tg happen now (prepare_signal(): SIGCONT resumes a stopped group and
+// flushes pending stop signals, a stop signal flushes pending SIGCONT,
+// SIGKILL starts the group exit), then the signal is queued on t (if
+// non-nil) or the process unless it would be ignored. It reports whether
+// threads should be woken.
+//
+// Preconditions: k.mu and tg.mu are held.
+func (k *Kernel) sendSignalLocked(tg *ThreadGroup, t *Task, info SigInfo) bool {
+	sig := info.Signo
+	if tg.exiting {
+		return false
+	}
+	if sig == int(unix.SIGKILL) && k.signalIgnoredLocked(tg, info) {
+		return false // init cannot be killed from inside the sandbox
+	}
+	switch {
+	case sig == int(unix.SIGKILL):
 		tg.exiting = true
 		tg.exitStatus = WaitStatus{Signal: sig}
-		tg.mu.Unlock()
-		k.interruptGroup(tg)
-		return
+		k.resumeStoppedLocked(tg, false)
+		return true
+	case sig == int(unix.SIGCONT):
+		k.flushLocked(tg, stopSignals)
+		k.resumeStoppedLocked(tg, true)
+	case stopSignals&sigBit(sig) != 0:
+		k.flushLocked(tg, sigBit(int(unix.SIGCONT)))
 	}
+	blocked := tg.leader.sigMask
+	if t != nil {
+		blocked = t.sigMask
+	}
+	if k.signalIgnoredLocked(tg, info) && blocked&sigBit(sig) == 0 {
+		return sig == int(unix.SIGCONT)
+	}
+	var set *pendingSignals
+	if t != nil {
+		set = &t.pending
+	} else {
+		set = &tg.pending
+	}
+	if isRT(sig) && set.count() >= int(tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur) && info.Code < 0 {
+		// Queued real-time signals from sigqueue(3) beyond
+		// RLIMIT_SIGPENDING are dropped (__sigqueue_alloc()); the
+		// caller of rt_sigqueueinfo learns it via QueueSignal.
+		return false
+	}
+	set.enqueue(info)
+	return true
+}
+
+// stopSignals are the job-control stop signals (SIG_KERNEL_STOP_MASK).
+var stopSignals = sigBit(int(unix.SIGSTOP)) | sigBit(int(unix.SIGTSTP)) | sigBit(int(unix.SIGTTIN)) | sigBit(int(unix.SIGTTOU))
+
+// signalIgnoredLocked is sig_ignored(): the action is SIG_IGN, or SIG_DFL
+// with an ignoring default, or the target is init and the default would
+// kill or stop it (init is SIGNAL_UNKILLABLE for signals from inside its
+// namespace).
+//
+// Preconditions: tg.mu is held.
+func (k *Kernel) signalIgnoredLocked(tg *ThreadGroup, info SigInfo) bool {
+	sig := info.Signo
 	a := tg.sigactions[sig-1]
-	ignored := a.Handler == SigIgn || (a.Handler == SigDfl && (defaultIgnored(sig) || defaultStops(sig)))
-	if ignored && tg.leader.sigMask&sigBit(sig) == 0 {
-		tg.mu.Unlock()
-		return
+	if a.Handler == SigIgn {
+		return true
 	}
-	if tg.pending&sigBit(sig) == 0 {
-		tg.pending |= sigBit(sig)
-		tg.pendingInfo[sig-1] = info
+	if a.Handler != SigDfl {
+		return false
 	}
-	tg.mu.Unlock()
-	tg.signalQueued()
-	k.interruptGroup(tg)
+	if defaultIgnored(sig) {
+		return true
+	}
+	return tg == k.initTG && !info.FromHost && !(isFaultSignal(sig) && info.Code > 0)
+}
+
+// flushLocked discards set from the process's and every thread's pending
+// signals.
+//
+// Preconditions: k.mu and tg.mu are held.
+func (k *Kernel) flushLocked(tg *ThreadGroup, set uint64) {
+	tg.pending.discard(set)
+	for _, t := range k.tasks {
+		if t.tg == tg {
+			t.pending.discard(set)
+		}
+	}
 }
 
 // interruptGroup wakes every thread of tg.
@@ -164,31 +281,28 @@ func (k *Kernel) SignalInit(sig int) {
 func (t *Task) PendingSignals() uint64 {
 	t.tg.mu.Lock()
 	defer t.tg.mu.Unlock()
-	return t.tg.pending | t.pending
+	return t.tg.pending.mask | t.pending.mask
 }
 
-// dequeueSignal removes the lowest unblocked pending signal, preferring
-// synchronous (thread-directed) ones.
+// dequeueSignal removes the next unblocked pending signal, thread-directed
+// ones first (dequeue_signal()).
 func (t *Task) dequeueSignal() (SigInfo, bool) {
+	return t.dequeueSignalMask(^t.sigMask)
+}
+
+// dequeueSignalMask removes the next pending signal in allowed.
+func (t *Task) dequeueSignalMask(allowed uint64) (SigInfo, bool) {
 	tg := t.tg
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
-	for _, set := range []*uint64{&t.pending, &tg.pending} {
-		ready := *set &^ t.sigMask
-		if ready == 0 {
-			continue
-		}
-		for sig := 1; sig <= NumSignals; sig++ {
-			if ready&sigBit(sig) != 0 {
-				*set &^= sigBit(sig)
-				if set == &t.pending {
-					return t.pendingInfo[sig-1], true
-				}
-				return tg.pendingInfo[sig-1], true
-			}
-		}
+	info, ok := t.pending.dequeue(allowed)
+	if !ok {
+		info, ok = tg.pending.dequeue(allowed)
 	}
-	return SigInfo{}, false
+	if ok && info.Code == SITimer {
+		tg.timerSignalDequeuedLocked(&info)
+	}
+	return info, ok
 }
 
 // ForceSignal raises a synchronous signal in t (force_sig_info()): if it
@@ -205,8 +319,7 @@ func (t *Task) ForceSignal(info SigInfo) {
 			*a = SigAction{}
 		}
 	}
-	t.pending |= sigBit(sig)
-	t.pendingInfo[sig-1] = info
+	t.pending.enqueue(info)
 	tg.mu.Unlock()
 }
 
@@ -215,13 +328,15 @@ func (t *Task) ForceSignal(info SigInfo) {
 // (arch/x86/kernel/signal.c: handle_signal(), arch_do_signal_or_restart()).
 // They live in package syserr so that filesystems can return them too.
 const (
-	ERestartSys    = syserr.ERestartSys
-	ERestartNoIntr = syserr.ERestartNoIntr
-	ERestartNoHand = syserr.ERestartNoHand
+	ERestartSys          = syserr.ERestartSys
+	ERestartNoIntr       = syserr.ERestartNoIntr
+	ERestartNoHand       = syserr.ERestartNoHand
+	ERestartRestartBlock = syserr.ERestartRestartBlock
 )
 
 // SigAction flags.
 const (
+	saNoCldStop = 0x1
 	saSiginfo   = 0x4
 	saOnstack   = 0x08000000
 	saRestart   = 0x10000000
@@ -230,14 +345,16 @@ const (
 	saRestorer  = 0x04000000
 )
 
-// handleSignals runs before returning to the app: it applies pending
-// signals' actions (get_signal()), sets up at most one handler frame, and
-// resolves syscall restarts.
+// handleSignals runs before returning to the app: it parks the task while
+// its group is stopped, applies pending signals' actions (get_signal()),
+// sets up handler frames for every deliverable signal, and resolves the
+// interrupted syscall's restart against the first handler.
 func (t *Task) handleSignals(afterSyscall bool) {
 	restart := func(handler bool, a SigAction) {
 		if !afterSyscall {
 			return
 		}
+		afterSyscall = false
 		switch unix.Errno(-int64(t.regs.Regs.Rax)) {
 		case ERestartSys:
 			if handler && a.Flags&saRestart == 0 {
@@ -249,6 +366,16 @@ func (t *Task) handleSignals(afterSyscall bool) {
 				t.regs.Regs.Rax = eintrRet
 				return
 			}
+		case ERestartRestartBlock:
+			if handler {
+				t.regs.Regs.Rax = eintrRet
+				return
+			}
+			// Re-enter through restart_syscall(2), which resumes the
+			// interrupted call with its remaining time.
+			t.regs.Regs.Rax = unix.SYS_RESTART_SYSCALL
+			t.regs.Regs.Rip -= 2
+			return
 		case ERestartNoIntr:
 		default:
 			return
@@ -258,6 +385,10 @@ func (t *Task) handleSignals(afterSyscall bool) {
 		t.regs.Regs.Rip -= 2
 	}
 	for {
+		t.waitWhileStopped()
+		if t.killed() {
+			return
+		}
 		info, ok := t.dequeueSignal()
 		if !ok {
 			restart(false, SigAction{})
@@ -273,14 +404,23 @@ func (t *Task) handleSignals(afterSyscall bool) {
 		case SigIgn:
 			continue
 		case SigDfl:
-			if defaultIgnored(sig) || defaultStops(sig) {
-				// Job-control stops come with process groups.
+			if defaultIgnored(sig) {
 				continue
 			}
 			// PID 1 ignores signals with default action sent from
 			// inside its namespace (sig_task_ignored(),
 			// SIGNAL_UNKILLABLE), except synchronous faults.
 			if t.k.IsInit(t.tg) && !info.FromHost && !(isFaultSignal(sig) && info.Code > 0) {
+				continue
+			}
+			if defaultStops(sig) {
+				// SIGTSTP, SIGTTIN and SIGTTOU do not stop an
+				// orphaned process group (do_signal_stop() via
+				// is_current_pgrp_orphaned()).
+				if sig != int(unix.SIGSTOP) && t.k.pgrpOrphaned(t.tg) {
+					continue
+				}
+				t.k.stopGroup(t.tg, sig)
 				continue
 			}
 			t.exitGroup(WaitStatus{Signal: sig, CoreDumped: coreSignal(unix.Signal(sig))})
@@ -290,8 +430,11 @@ func (t *Task) handleSignals(afterSyscall bool) {
 		if err := t.setupSignalFrame(info, a); err != nil {
 			t.Debugf("signal %d: cannot build frame: %v", sig, err)
 			t.exitGroup(WaitStatus{Signal: int(unix.SIGSEGV), CoreDumped: true})
+			return
 		}
-		return
+		// Like exit_to_user_mode_loop(), keep delivering while signals
+		// the new mask allows are pending: each frame is pushed on the
+		// previous one, so the last handler set up runs first.
 	}
 }
 
@@ -505,33 +648,6 @@ func validXSAVE(fp []byte) bool {
 		}
 	}
 	return true
-}
-
-// SendThreadSignal queues a thread-directed signal (tgkill) for t.
-func (t *Task) SendThreadSignal(info SigInfo) {
-	sig := info.Signo
-	tg := t.tg
-	tg.mu.Lock()
-	if tg.exiting {
-		tg.mu.Unlock()
-		return
-	}
-	if sig == int(unix.SIGKILL) {
-		tg.exiting = true
-		tg.exitStatus = WaitStatus{Signal: sig}
-		tg.mu.Unlock()
-		t.k.interruptGroup(tg)
-		return
-	}
-	a := tg.sigactions[sig-1]
-	ignored := a.Handler == SigIgn || (a.Handler == SigDfl && (defaultIgnored(sig) || defaultStops(sig)))
-	if !(ignored && t.sigMask&sigBit(sig) == 0) && t.pending&sigBit(sig) == 0 {
-		t.pending |= sigBit(sig)
-		t.pendingInfo[sig-1] = info
-	}
-	tg.mu.Unlock()
-	tg.signalQueued()
-	t.Interrupt()
 }
 
 // SuspendWithMask blocks with the signal mask temporarily set to mask

@@ -17,40 +17,13 @@ func (tg *ThreadGroup) SignalfdQueue() *waiter.Queue { return &tg.signalfdQueue 
 // one of its threads. It must be called without tg.mu held.
 func (tg *ThreadGroup) signalQueued() { tg.signalfdQueue.Notify(waiter.EventIn) }
 
-// synchronousSignals are dequeued before other pending signals
-// (SYNCHRONOUS_MASK in kernel/signal.c): SIGSEGV, SIGBUS, SIGILL, SIGTRAP,
-// SIGFPE and SIGSYS.
-const synchronousSignals = 1<<(11-1) | 1<<(7-1) | 1<<(4-1) | 1<<(5-1) | 1<<(8-1) | 1<<(31-1)
-
 // DequeueSignalMask removes and returns a pending signal in mask, whether
 // or not it is blocked: t's own pending signals first, then its
 // process's; within a set, synchronous signals first, else the lowest
 // number (dequeue_signal() and next_signal(), as signalfd_dequeue() uses
 // them).
 func (t *Task) DequeueSignalMask(mask uint64) (SigInfo, bool) {
-	tg := t.tg
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	for _, set := range []*uint64{&t.pending, &tg.pending} {
-		x := *set & mask
-		if x == 0 {
-			continue
-		}
-		if x&synchronousSignals != 0 {
-			x &= synchronousSignals
-		}
-		for sig := 1; sig <= NumSignals; sig++ {
-			if x&sigBit(sig) == 0 {
-				continue
-			}
-			*set &^= sigBit(sig)
-			if set == &t.pending {
-				return t.pendingInfo[sig-1], true
-			}
-			return tg.pendingInfo[sig-1], true
-		}
-	}
-	return SigInfo{}, false
+	return t.dequeueSignalMask(mask)
 }
 
 // SetSavedSigMask makes mask the signal mask again once the current

@@ -3,8 +3,6 @@ package kernel
 import (
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"pangolin/sentry/limits"
 )
 
@@ -75,17 +73,3 @@ func (k *Kernel) Parent(tg *ThreadGroup) int32 {
 // EAGAIN at the limit, as the pids controller makes them. Call before the
 // first task starts.
 func (k *Kernel) SetTaskLimit(n int) { k.taskLimit = n }
-
-// checkTaskLimit returns EAGAIN if one more task would pass the limit.
-func (k *Kernel) checkTaskLimit() error {
-	if k.taskLimit <= 0 {
-		return nil
-	}
-	k.mu.Lock()
-	n := len(k.tasks)
-	k.mu.Unlock()
-	if n >= k.taskLimit {
-		return unix.EAGAIN
-	}
-	return nil
-}

@@ -8,14 +8,17 @@ import (
 	"pangolin/sentry/limits"
 )
 
-// ThreadGroup is a process (struct signal_struct plus the thread list).
+// ThreadGroup is a process (struct signal_struct and sighand_struct plus
+// the thread list).
 type ThreadGroup struct {
 	mu sync.Mutex
 
 	// pid is the thread group ID. Immutable.
 	pid int32
 
-	// leader is the thread group leader. Immutable.
+	// leader is the thread group leader: the first thread, or the thread
+	// that called execve after the others were killed (de_thread()).
+	// Written with Kernel.mu and mu both held; read with either.
 	leader *Task
 
 	// limits is shared by all threads. Immutable pointer.
@@ -24,10 +27,33 @@ type ThreadGroup struct {
 	// tasks counts live threads. Protected by mu.
 	tasks int
 
-	// exiting is set once exit_group(2) or a fatal signal started
-	// tearing the group down; exitStatus is then final. Protected by mu.
+	// exiting is set once exit_group(2) or a fatal signal started tearing
+	// the group down (SIGNAL_GROUP_EXIT); exitStatus is then final.
+	// Protected by mu.
 	exiting    bool
 	exitStatus WaitStatus
+	// leaderCode is the exit code the leader gave to exit(2): the
+	// process's status when it ends without a group exit (the leader's
+	// exit_code in wait_task_zombie()). Protected by mu.
+	leaderCode int
+
+	// execer is the thread running execve while the others are being
+	// killed (de_thread()); every other thread exits. execDone is
+	// signalled (non-blocking) when a thread exits meanwhile. Protected
+	// by mu; execDone is an immutable channel.
+	execer   *Task
+	execDone chan struct{}
+
+	// Group stop (job control, kernel/signal.c do_signal_stop()).
+	// stopped is set while the group is stopped by a stop signal;
+	// continued is closed and replaced on SIGCONT (threads parked in the
+	// stop wait on it). stopReport and contReport are the stop (the
+	// signal number) or continue not yet reported to a waiting parent
+	// (WUNTRACED, WCONTINUED). Protected by mu.
+	stopped    bool
+	continued  chan struct{}
+	stopReport int
+	contReport bool
 
 	// sigactions are the signal handlers, indexed by signal number - 1.
 	// Protected by mu.
@@ -35,11 +61,13 @@ type ThreadGroup struct {
 
 	// realTimer is ITIMER_REAL, created on first use. Protected by mu.
 	realTimer *realTimer
+	// timers are the POSIX timers by ID; nextTimerID is where the search
+	// for a free ID starts. Protected by mu.
+	timers      map[int32]*posixTimer
+	nextTimerID int32
 
-	// pending and pendingInfo are the process-directed pending signals.
-	// Protected by mu.
-	pending     uint64
-	pendingInfo [NumSignals]SigInfo
+	// pending are the process-directed pending signals. Protected by mu.
+	pending pendingSignals
 
 	// signalfdQueue is notified when a signal is queued for the group
 	// or one of its threads (see task_signalfd.go). Has its own lock.
@@ -54,28 +82,47 @@ type ThreadGroup struct {
 	// zombie is set when the last thread has exited and the group waits
 	// to be reaped.
 	zombie bool
-	// exitSignal is sent to the parent on exit (clone's CSIGNAL).
+	// exitSignal is sent to the parent on exit (clone's CSIGNAL; 0 for
+	// none). A child with an exit signal other than SIGCHLD is a "clone
+	// child" for wait's __WCLONE.
 	exitSignal int
 	// pgid and sid are the process group and session IDs.
 	pgid, sid int32
 	// execed is set once the process has called execve (setpgid on it
 	// from the parent then fails with EACCES).
 	execed bool
-	// childEvent is signalled (non-blocking) when a child changes state.
-	// Immutable channel.
-	childEvent chan struct{}
 	// exited is closed when the last thread has exited (exitStatus is
 	// final then). Immutable channel; closed under Kernel.mu.
 	exited chan struct{}
+	// subreaper is PR_SET_CHILD_SUBREAPER: orphaned descendants are
+	// reparented here instead of to init.
+	subreaper bool
+	// hasSubreaper is set if an ancestor is a subreaper (so exits need
+	// only look up the tree when it is).
+	hasSubreaper bool
+
+	// childEvents is notified (EventIn) whenever a child becomes a zombie,
+	// stops or continues; wait(2) callers in every thread block on it.
+	childEvents waiter.Queue
+	// exitEvents is notified (EventIn) when the process becomes a zombie
+	// (pidfd readiness).
+	exitEvents waiter.Queue
+
+	// usage is the resource usage of the group's exited threads, and
+	// childrenUsage that of its reaped children and their descendants
+	// (RUSAGE_CHILDREN). Protected by mu.
+	usage         Usage
+	childrenUsage Usage
 }
 
 func newThreadGroup(parent *ThreadGroup, ls *limits.LimitSet) *ThreadGroup {
 	return &ThreadGroup{
-		parent:     parent,
-		limits:     ls,
-		children:   make(map[*ThreadGroup]struct{}),
-		childEvent: make(chan struct{}, 1),
-		exited:     make(chan struct{}),
+		parent:    parent,
+		limits:    ls,
+		children:  make(map[*ThreadGroup]struct{}),
+		exited:    make(chan struct{}),
+		execDone:  make(chan struct{}, 1),
+		continued: make(chan struct{}),
 	}
 }
 
@@ -83,10 +130,37 @@ func newThreadGroup(parent *ThreadGroup, ls *limits.LimitSet) *ThreadGroup {
 func (tg *ThreadGroup) PID() int32 { return tg.pid }
 
 // Leader returns the thread group leader.
-func (tg *ThreadGroup) Leader() *Task { return tg.leader }
+func (tg *ThreadGroup) Leader() *Task {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.leader
+}
 
 // Limits returns the resource limits.
 func (tg *ThreadGroup) Limits() *limits.LimitSet { return tg.limits }
+
+// Tasks returns the group's live threads, leader first if alive, then by
+// TID.
+func (tg *ThreadGroup) Tasks() []*Task {
+	k := tg.leader.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []*Task
+	for _, t := range k.tasks {
+		if t.tg == tg {
+			out = append(out, t)
+		}
+	}
+	sortTasks(out)
+	return out
+}
+
+// NumThreads returns the number of live threads.
+func (tg *ThreadGroup) NumThreads() int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.tasks
+}
 
 // NumSignals is _NSIG.
 const NumSignals = 64
@@ -112,11 +186,25 @@ func (tg *ThreadGroup) SigAction(sig int) SigAction {
 	return tg.sigactions[sig-1]
 }
 
-// SetSigAction replaces the action for sig and returns the old one.
+// SetSigAction replaces the action for sig and returns the old one. A
+// signal whose action becomes "ignore" (explicitly, or SIG_DFL with an
+// ignoring default) is discarded from every pending set, as
+// do_sigaction() does.
 func (tg *ThreadGroup) SetSigAction(sig int, a SigAction) SigAction {
+	k := tg.leader.k
+	k.mu.Lock()
 	tg.mu.Lock()
-	defer tg.mu.Unlock()
 	old := tg.sigactions[sig-1]
 	tg.sigactions[sig-1] = a
+	if a.Handler == SigIgn || a.Handler == SigDfl && defaultIgnored(sig) {
+		tg.pending.discard(sigBit(sig))
+		for _, t := range k.tasks {
+			if t.tg == tg {
+				t.pending.discard(sigBit(sig))
+			}
+		}
+	}
+	tg.mu.Unlock()
+	k.mu.Unlock()
 	return old
 }

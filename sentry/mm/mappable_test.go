@@ -147,8 +147,8 @@ func TestCoherentPrivateMapping(t *testing.T) {
 	if f.count(c) != 3 {
 		t.Errorf("child has %d mappings, want 3", f.count(c))
 	}
-	c.Release()
-	m.Release()
+	c.DecUsers()
+	m.DecUsers()
 	if f.count(m) != 0 || f.count(c) != 0 || f.writable != 0 {
 		t.Errorf("mappings left after release: %d %d writable %d", f.count(m), f.count(c), f.writable)
 	}
@@ -181,7 +181,7 @@ func TestAnonSharedFreedWithLastMapping(t *testing.T) {
 	if m.mf.Usage() == 0 {
 		t.Fatalf("pages freed while the child still maps them")
 	}
-	c.Release()
+	c.DecUsers()
 	if u := m.mf.Usage(); u != 0 {
 		t.Errorf("usage %d after the last mapping went, want 0", u)
 	}

@@ -123,6 +123,10 @@ type MemoryManager struct {
 	as      platform.AddressSpace
 	maxAddr uintptr
 
+	// users counts the tasks using this address space (mm_users): threads
+	// and CLONE_VM children share it. The last DecUsers releases it.
+	users atomic.Int32
+
 	mu sync.Mutex
 	// vmas is sorted by start and non-overlapping. Protected by mu.
 	vmas []*vma
@@ -142,14 +146,17 @@ type MemoryManager struct {
 }
 
 // New returns an empty address space backed by mf and established in as.
+// It has one user.
 func New(mf *memfile.File, as platform.AddressSpace, maxAddr uintptr) *MemoryManager {
-	return &MemoryManager{
+	m := &MemoryManager{
 		mf:       mf,
 		as:       as,
 		maxAddr:  maxAddr,
 		ptes:     make(map[uintptr]*pte),
 		mmapBase: maxAddr,
 	}
+	m.users.Store(1)
+	return m
 }
 
 // SetOwnerPID records the process that owns the address space.
@@ -223,6 +230,22 @@ func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64, evenCo
 		}
 	}
 }
+// IncUsers adds a user (a thread or CLONE_VM child starting to run in m).
+func (m *MemoryManager) IncUsers() { m.users.Add(1) }
+
+// DecUsers drops a user; the last one releases the address space
+// (mmput()).
+func (m *MemoryManager) DecUsers() {
+	switch n := m.users.Add(-1); {
+	case n == 0:
+		m.release()
+	case n < 0:
+		panic("mm: DecUsers without a user")
+	}
+}
+
+// Users returns the number of tasks using m.
+func (m *MemoryManager) Users() int32 { return m.users.Load() }
 
 // AddressSpace returns the platform address space.
 func (m *MemoryManager) AddressSpace() platform.AddressSpace { return m.as }
@@ -237,8 +260,8 @@ func (m *MemoryManager) SetMmapBase(a uintptr) {
 	m.mu.Unlock()
 }
 
-// Release drops every page and destroys the host address space.
-func (m *MemoryManager) Release() {
+// release drops every page and destroys the host address space.
+func (m *MemoryManager) release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for a, p := range m.ptes {
@@ -960,8 +983,10 @@ func (m *MemoryManager) pageLocked(addr uintptr, at platform.AccessType, fromApp
 				return p, nil
 			}
 			if fromApp {
-				if p.mapped.Read {
-					return nil, unix.EFAULT
+				if p.mapped.SupersetOf(at) {
+					// Already mapped for this access: the fault
+					// raced with another thread's (see below).
+					return p, nil
 				}
 				ro := v.perms
 				ro.Write = false
@@ -975,8 +1000,15 @@ func (m *MemoryManager) pageLocked(addr uintptr, at platform.AccessType, fromApp
 			return p, nil
 		}
 		if fromApp {
-			if p.mapped == v.perms {
-				return nil, unix.EFAULT
+			if p.mapped.SupersetOf(at) {
+				// The host mapping already allows the access: the
+				// fault raced with another thread that faulted on
+				// the same page and had it mapped first, so the app
+				// just retries. (If the platform guessed the access
+				// type wrong, the retry faults again, and ptrace
+				// reports a repeated fault as a write, which the
+				// permission check above then refuses.)
+				return p, nil
 			}
 			if m.as != nil {
 				if err := m.as.MapFile(page, p.fd, p.off, pageSize, v.perms); err != nil {

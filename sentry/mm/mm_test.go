@@ -87,10 +87,21 @@ func TestFaultCopyAndDontneed(t *testing.T) {
 	if len(as.pages) != 16 {
 		t.Errorf("fault populated %d pages, want the whole 16-page vma", len(as.pages))
 	}
-	// A second fault on a page mapped with all its permissions is an
-	// access violation.
-	if err := m.HandleFault(a+5*pageSize, platform.AccessType{Write: true}); !errors.Is(err, unix.EFAULT) {
-		t.Errorf("repeated fault: got %v, want EFAULT", err)
+	// A fault on a page already mapped for that access raced with
+	// another thread's fault on it: it resolves and the app retries.
+	if err := m.HandleFault(a+5*pageSize, platform.AccessType{Write: true}); err != nil {
+		t.Errorf("raced fault: got %v, want nil", err)
+	}
+	// A write to a read-only mapping is an access violation.
+	ro, err := m.MMap(MMapOpts{Length: pageSize, Perms: platform.Read, Private: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.HandleFault(ro, platform.AccessType{Write: true}); !errors.Is(err, unix.EFAULT) {
+		t.Errorf("write to read-only: got %v, want EFAULT", err)
+	}
+	if err := m.MUnmap(ro, pageSize); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := m.CopyOut(a+pageSize-2, []byte("hello")); err != nil {
 		t.Fatal(err)
@@ -145,7 +156,7 @@ func TestMunmapSplitsAndFrees(t *testing.T) {
 	if err := m.MUnmap(a+1, pageSize); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("unaligned munmap: %v", err)
 	}
-	m.Release()
+	m.DecUsers()
 	if m.mf.Usage() != 0 {
 		t.Errorf("Release leaked %d bytes", m.mf.Usage())
 	}
@@ -223,8 +234,8 @@ func TestForkCopyOnWrite(t *testing.T) {
 	if as.pages[a] != platform.ReadWrite {
 		t.Errorf("parent page not writable again: %v", as.pages[a])
 	}
-	c.Release()
-	m.Release()
+	c.DecUsers()
+	m.DecUsers()
 	if m.mf.Usage() != 0 {
 		t.Errorf("leaked %d bytes", m.mf.Usage())
 	}

@@ -83,6 +83,7 @@ var coreSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_ALARM:           sup("alarm", Alarm),
 	unix.SYS_SETITIMER:       partial("setitimer", Setitimer, "ITIMER_VIRTUAL and ITIMER_PROF never fire"),
 	unix.SYS_GETITIMER:       sup("getitimer", Getitimer),
+	unix.SYS_RESTART_SYSCALL: sup("restart_syscall", RestartSyscall),
 	unix.SYS_CLOCK_NANOSLEEP: sup("clock_nanosleep", ClockNanosleep),
 
 	unix.SYS_FUTEX:          partial("futex", Futex, "no priority-inheritance operations"),

@@ -16,19 +16,25 @@ const csignal = 0xff
 // flags, stack, parent_tid, child_tid, tls.
 func Clone(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	flags := args[0].Uint64()
+	// clone(2) does not validate the exit signal (only clone3 does); an
+	// invalid one is never sent, and the child counts as a clone child.
 	sig := int(flags & csignal)
 	if sig > kernel.NumSignals {
+		sig = -1
+	}
+	if flags&kernel.ClonePidfd != 0 && flags&kernel.CloneParentSettid != 0 {
+		// Both would be stored in parent_tid (clone(2) ERRORS).
 		return 0, unix.EINVAL
 	}
-	tid, err := t.Clone(kernel.CloneOptions{
+	return doClone(t, kernel.CloneOptions{
 		Flags:      flags &^ csignal,
 		ExitSignal: sig,
 		Stack:      args[1].Pointer(),
 		ParentTID:  args[2].Pointer(),
 		ChildTID:   args[3].Pointer(),
 		TLS:        args[4].Pointer(),
+		PidFD:      args[2].Pointer(),
 	})
-	return uintptr(tid), err
 }
 
 // Fork implements Linux syscall fork(2).
@@ -81,21 +87,21 @@ func Clone3(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if stack != 0 {
 		sp = uintptr(stack + stackSize)
 	}
-	tid, err := t.Clone(kernel.CloneOptions{
+	return doClone(t, kernel.CloneOptions{
 		Flags:      flags,
 		ExitSignal: int(exitSignal),
 		Stack:      sp,
 		ParentTID:  uintptr(le.Uint64(b[24:])),
 		ChildTID:   uintptr(le.Uint64(b[16:])),
 		TLS:        uintptr(le.Uint64(b[56:])),
+		PidFD:      uintptr(le.Uint64(b[8:])),
 	})
-	return uintptr(tid), err
 }
 
 // wait option bits (include/uapi/linux/wait.h).
 const (
 	wNohang    = 0x1
-	wUntraced  = 0x2
+	wUntraced  = 0x2 // WSTOPPED for waitid
 	wExited    = 0x4
 	wContinued = 0x8
 	wNowait    = 0x01000000
@@ -114,7 +120,16 @@ func Wait4(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if pid == -1<<31 {
 		return 0, unix.ESRCH
 	}
-	res, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: opts&wNohang != 0})
+	res, err := t.Wait(kernel.WaitOptions{
+		PID:       pid,
+		Exited:    true,
+		Stopped:   opts&wUntraced != 0,
+		Continued: opts&wContinued != 0,
+		NoHang:    opts&wNohang != 0,
+		Clone:     opts&wClone != 0,
+		All:       opts&wAll != 0,
+		NoThread:  opts&wNothread != 0,
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -123,13 +138,13 @@ func Wait4(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	if p := args[1].Pointer(); p != 0 {
 		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], res.Status.Raw())
+		binary.LittleEndian.PutUint32(b[:], res.RawStatus())
 		if err := t.CopyOutBytes(p, b[:]); err != nil {
 			return 0, err
 		}
 	}
 	if p := args[3].Pointer(); p != 0 {
-		if err := t.CopyOutBytes(p, make([]byte, 144)); err != nil {
+		if err := t.CopyOutBytes(p, rusageBytes(res.Usage)); err != nil {
 			return 0, err
 		}
 	}
@@ -138,9 +153,10 @@ func Wait4(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // waitid idtypes.
 const (
-	pAll  = 0
-	pPID  = 1
-	pPGID = 2
+	pAll   = 0
+	pPID   = 1
+	pPGID  = 2
+	pPIDFD = 3
 )
 
 // Waitid implements Linux syscall waitid(2).
@@ -167,20 +183,35 @@ func Waitid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
-		pid = 0
+		// 0 is the caller's group; -g selects group g.
+		pid = -id
+	case pPIDFD:
+		tg, err := pidfdTarget(t, id)
+		if err != nil {
+			return 0, err
+		}
+		pid = tg.PID()
 	default:
 		return 0, unix.EINVAL
 	}
-	if opts&wExited == 0 {
-		// Only stop/continue events asked for: there are none yet.
-		if opts&wNohang != 0 {
-			return 0, nil
-		}
-		return 0, unix.ECHILD
-	}
-	res, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: opts&wNohang != 0, NoWait: opts&wNowait != 0})
+	res, err := t.Wait(kernel.WaitOptions{
+		PID:       pid,
+		Exited:    opts&wExited != 0,
+		Stopped:   opts&wUntraced != 0,
+		Continued: opts&wContinued != 0,
+		NoHang:    opts&wNohang != 0,
+		NoWait:    opts&wNowait != 0,
+		Clone:     opts&wClone != 0,
+		All:       opts&wAll != 0,
+		NoThread:  opts&wNothread != 0,
+	})
 	if err != nil {
 		return 0, err
+	}
+	if p := args[4].Pointer(); p != 0 && res != nil {
+		if err := t.CopyOutBytes(p, rusageBytes(res.Usage)); err != nil {
+			return 0, err
+		}
 	}
 	if infop == 0 {
 		return 0, nil
@@ -189,13 +220,7 @@ func Waitid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if res != nil {
 		le := binary.LittleEndian
 		le.PutUint32(si[0:], uint32(unix.SIGCHLD))
-		code, status := int32(1), int32(res.Status.Code) // CLD_EXITED
-		if res.Status.Signal != 0 {
-			code, status = 2, int32(res.Status.Signal) // CLD_KILLED
-			if res.Status.CoreDumped {
-				code = 3 // CLD_DUMPED
-			}
-		}
+		code, status := res.CldCode()
 		le.PutUint32(si[8:], uint32(code))
 		le.PutUint32(si[16:], uint32(res.PID))
 		le.PutUint32(si[20:], res.UID)

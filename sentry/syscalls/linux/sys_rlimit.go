@@ -91,21 +91,33 @@ func Prlimit64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Getrusage implements Linux syscall getrusage(2). CPU times are the
 // task's wall-clock lifetime split as user time; memory is the resident set
-// of its address space.
+// Getrusage implements Linux syscall getrusage(2).
 func Getrusage(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	var u kernel.Usage
 	switch args[0].Int() {
-	case 0, 1: // RUSAGE_SELF, RUSAGE_THREAD
+	case 0: // RUSAGE_SELF
+		u = t.ThreadGroup().ProcessUsage()
+	case 1: // RUSAGE_THREAD
+		u = t.Usage()
 	case -1: // RUSAGE_CHILDREN
-		return 0, t.CopyOutBytes(args[1].Pointer(), make([]byte, 144))
+		u = t.ThreadGroup().ChildrenUsage()
 	default:
 		return 0, unix.EINVAL
 	}
-	b := make([]byte, 144) // struct rusage
-	d := t.CPUTime()
-	binary.LittleEndian.PutUint64(b[0:], uint64(d/time.Second))
-	binary.LittleEndian.PutUint64(b[8:], uint64((d%time.Second)/time.Microsecond))
-	binary.LittleEndian.PutUint64(b[32:], t.MemoryManager().ResidentSize()/1024) // ru_maxrss in KiB
-	return 0, t.CopyOutBytes(args[1].Pointer(), b)
+	return 0, t.CopyOutBytes(args[1].Pointer(), rusageBytes(u))
+}
+
+// rusageBytes encodes struct rusage: ru_utime, ru_stime (timevals) and
+// ru_maxrss (KiB); the sentry keeps no other counters, so they are zero.
+func rusageBytes(u kernel.Usage) []byte {
+	b := make([]byte, 144)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(u.UserTime/time.Second))
+	le.PutUint64(b[8:], uint64((u.UserTime%time.Second)/time.Microsecond))
+	le.PutUint64(b[16:], uint64(u.SysTime/time.Second))
+	le.PutUint64(b[24:], uint64((u.SysTime%time.Second)/time.Microsecond))
+	le.PutUint64(b[32:], u.MaxRSS/1024)
+	return b
 }
 
 // Sysinfo implements Linux syscall sysinfo(2).

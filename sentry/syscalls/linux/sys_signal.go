@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"time"
+
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
@@ -278,4 +280,124 @@ func RtSigsuspend(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 func Pause(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	t.SuspendWithMask(t.SigMask())
 	return 0, kernel.ERestartNoHand
+}
+
+// sigwaitSyscalls are the synchronous signal syscalls.
+var sigwaitSyscalls = map[uintptr]kernel.Syscall{
+	unix.SYS_RT_SIGTIMEDWAIT:   sup("rt_sigtimedwait", RtSigtimedwait),
+	unix.SYS_RT_SIGQUEUEINFO:   sup("rt_sigqueueinfo", RtSigqueueinfo),
+	unix.SYS_RT_TGSIGQUEUEINFO: sup("rt_tgsigqueueinfo", RtTgsigqueueinfo),
+}
+
+func init() { registerFamily(sigwaitSyscalls) }
+
+// RtSigtimedwait implements Linux syscall rt_sigtimedwait(2).
+func RtSigtimedwait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args[3].SizeT() != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	if err := t.CopyInBytes(args[0].Pointer(), b[:]); err != nil {
+		return 0, err
+	}
+	set := binary.LittleEndian.Uint64(b[:])
+	timeout := time.Duration(-1)
+	if p := args[2].Pointer(); p != 0 {
+		d, err := copyInTimespecDuration(t, p)
+		if err != nil {
+			return 0, err
+		}
+		timeout = d
+	}
+	info, err := t.SigTimedWait(set, timeout)
+	if err != nil {
+		return 0, err
+	}
+	if p := args[1].Pointer(); p != 0 {
+		if err := t.CopyOutBytes(p, info.Bytes()); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(info.Signo), nil
+}
+
+// copyInTimespecDuration reads a relative struct timespec: EFAULT for a bad
+// pointer, EINVAL for a negative or unnormalized value.
+func copyInTimespecDuration(t *kernel.Task, addr uintptr) (time.Duration, error) {
+	var b [16]byte
+	if err := t.CopyInBytes(addr, b[:]); err != nil {
+		return 0, err
+	}
+	sec := int64(binary.LittleEndian.Uint64(b[0:]))
+	nsec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, unix.EINVAL
+	}
+	if sec > int64(time.Duration(1<<62)/time.Second) {
+		return time.Duration(1 << 62), nil
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
+}
+
+// copyInQueuedSiginfo reads the siginfo_t of rt_[tg]sigqueueinfo: the
+// signal number in it is replaced by sig, as the kernel does.
+func copyInQueuedSiginfo(t *kernel.Task, addr uintptr, sig int) (kernel.SigInfo, error) {
+	var b [128]byte
+	if err := t.CopyInBytes(addr, b[:]); err != nil {
+		return kernel.SigInfo{}, err
+	}
+	le := binary.LittleEndian
+	return kernel.SigInfo{
+		Signo: sig,
+		Code:  int32(le.Uint32(b[8:])),
+		PID:   int32(le.Uint32(b[16:])),
+		UID:   le.Uint32(b[20:]),
+		Value: le.Uint64(b[24:]),
+	}, nil
+}
+
+// RtSigqueueinfo implements Linux syscall rt_sigqueueinfo(2).
+func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	pid, sig := args[0].Int(), int(args[1].Int())
+	info, err := copyInQueuedSiginfo(t, args[2].Pointer(), sig)
+	if err != nil {
+		return 0, err
+	}
+	if sig < 0 || sig > kernel.NumSignals {
+		return 0, unix.EINVAL
+	}
+	tg := t.Kernel().ThreadGroupByPID(pid)
+	if pid <= 0 || tg == nil || tg.HasExited() {
+		return 0, unix.ESRCH
+	}
+	if !mayKill(t, tg) {
+		return 0, unix.EPERM
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	return 0, t.QueueSignal(tg, nil, info)
+}
+
+// RtTgsigqueueinfo implements Linux syscall rt_tgsigqueueinfo(2).
+func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	tgid, tid, sig := args[0].Int(), args[1].Int(), int(args[2].Int())
+	info, err := copyInQueuedSiginfo(t, args[3].Pointer(), sig)
+	if err != nil {
+		return 0, err
+	}
+	if sig < 0 || sig > kernel.NumSignals || tgid <= 0 || tid <= 0 {
+		return 0, unix.EINVAL
+	}
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || target.ThreadGroup().PID() != tgid {
+		return 0, unix.ESRCH
+	}
+	if !mayKill(t, target.ThreadGroup()) {
+		return 0, unix.EPERM
+	}
+	if sig == 0 {
+		return 0, nil
+	}
+	return 0, t.QueueSignal(target.ThreadGroup(), target, info)
 }

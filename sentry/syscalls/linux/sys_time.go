@@ -148,14 +148,38 @@ func Nanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	left := sleepFor(t, time.Duration(ns))
-	if left > 0 {
-		if rem := args[1].Pointer(); rem != 0 {
-			_ = t.CopyOutBytes(rem, putTimespec(int64(left)))
+	return sleepUntil(t, time.Now().Add(time.Duration(ns)), args[1].Pointer())
+}
+
+// sleepUntil sleeps until deadline (a relative sleep made absolute). If a
+// signal interrupts it, the time left is written to rem (if non-zero) and
+// the call returns ERESTART_RESTARTBLOCK: EINTR if a handler runs,
+// otherwise restart_syscall(2) resumes the same deadline
+// (hrtimer_nanosleep_restart()), so that a stop and continue does not cut
+// a sleep short.
+func sleepUntil(t *kernel.Task, deadline time.Time, rem uintptr) (uintptr, error) {
+	left := sleepFor(t, time.Until(deadline))
+	if left <= 0 {
+		return 0, nil
+	}
+	if rem != 0 {
+		if err := t.CopyOutBytes(rem, putTimespec(int64(left))); err != nil {
+			return 0, err
 		}
+	}
+	t.SetRestartBlock(func(t *kernel.Task) (uintptr, error) {
+		return sleepUntil(t, deadline, rem)
+	})
+	return 0, kernel.ERestartRestartBlock
+}
+
+// RestartSyscall implements Linux syscall restart_syscall(2).
+func RestartSyscall(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	fn := t.TakeRestartBlock()
+	if fn == nil {
 		return 0, unix.EINTR
 	}
-	return 0, nil
+	return fn(t)
 }
 
 // ClockNanosleep implements Linux syscall clock_nanosleep(2).
@@ -176,17 +200,14 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if err != nil {
 		return 0, err
 	}
-	d := time.Duration(ns)
-	if flags&timerAbstime != 0 {
-		now, _ := clockNow(t, c)
-		d = time.Duration(ns - now)
+	if flags&timerAbstime == 0 {
+		return sleepUntil(t, time.Now().Add(time.Duration(ns)), args[3].Pointer())
 	}
-	left := sleepFor(t, d)
-	if left > 0 {
-		if rem := args[3].Pointer(); rem != 0 && flags&timerAbstime == 0 {
-			_ = t.CopyOutBytes(rem, putTimespec(int64(left)))
-		}
-		return 0, unix.EINTR
+	// An absolute sleep is simply restarted with the same arguments
+	// (ERESTARTNOHAND) and never writes rem.
+	now, _ := clockNow(t, c)
+	if sleepFor(t, time.Duration(ns-now)) > 0 {
+		return 0, kernel.ERestartNoHand
 	}
 	return 0, nil
 }
