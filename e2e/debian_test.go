@@ -139,8 +139,8 @@ func TestCoreutils(t *testing.T) {
 		{name: "sed", argv: bash(`sed -n 's/^\([^:]*\):[^:]*:\([0-9]*\):.*/\2 \1/p' /etc/passwd; sed -e '1,3d' -e 's/:/ /g' /etc/group | head -3; printf 'a\nb\nc\n' > /tmp/s; sed -i '2i inserted' /tmp/s; cat /tmp/s`)},
 		{name: "awk", argv: bash(`awk -F: '{n[$7]++; s+=$3} END {for (k in n) print k, n[k] | "sort"; print NR, s}' /etc/passwd; awk 'BEGIN {printf "%.3f %d %s\n", atan2(1,1)*4, 2^20, toupper("gawk")}'`)},
 		{name: "tar-roundtrip", argv: bash(`set -e; cd /tmp; tar czf doc.tgz -C /usr/share doc; mkdir x; tar xzf doc.tgz -C x; (cd /usr/share && find doc -type f -exec sha256sum {} + | sort) > a; (cd x && find doc -type f -exec sha256sum {} + | sort) > b; cmp a b && echo identical; wc -l < a; tar tzf doc.tgz | sort | head -5; gzip -t doc.tgz && echo gzip ok`)},
-		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3 & echo > /tmp/r; wait) & until [ -e /tmp/r ]; do :; done; ps aux; kill %1 %2 %3; wait`), norm: psNorm},
-		{name: "ps-o", argv: bash(`sleep 3 & ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
+		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3 & echo > /tmp/r; wait) & until [ -e /tmp/r ]; do :; done; sleep 0.3; ps aux; kill %1 %2 %3; wait`), norm: psNorm},
+		{name: "ps-o", argv: bash(`sleep 3 & sleep 0.3; ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
 	})
 }
 

@@ -172,7 +172,11 @@ func TestRunExitStatus(t *testing.T) {
 	}{
 		{[]string{"echo", "hi"}, 0, "hi\n"},
 		{[]string{"sh", "-c", "exit 7"}, 7, ""},
-		{[]string{"sh", "-c", "kill -9 $$"}, 137, ""},
+		// PID 1 cannot SIGKILL itself from inside (it is the
+		// namespace's init); a child killed by SIGKILL makes the shell
+		// exit 137.
+		{[]string{"sh", "-c", "kill -9 $$; echo alive"}, 0, "alive\n"},
+		{[]string{"sh", "-c", "sh -c 'kill -9 $$'; exit $?"}, 137, "Killed\n"},
 	} {
 		e := newEnv(t, withArgs(tc.args...))
 		out, err := e.pangolin("run", "c1")

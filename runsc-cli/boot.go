@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -173,7 +174,18 @@ func boot(c bootConfig) int {
 		}
 		return errorf(code, "%s: %s", c.argv[0], msg)
 	}
+	// Signals the CLI forwards (or anyone sends the sentry) are meant for
+	// the app: deliver them to init as if sent from outside its PID
+	// namespace.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	go func() {
+		for s := range sigs {
+			k.SignalInit(int(s.(unix.Signal)))
+		}
+	}()
 	ws := k.WaitInit()
+	signal.Stop(sigs)
 	log.Printf("init exited: %+v", ws)
 	return ws.ShellStatus()
 }

@@ -335,7 +335,8 @@ func (s *ociSandbox) signal(req *control.Request) error {
 		}
 		return nil
 	}
-	info := kernel.SigInfo{Signo: sig, Code: kernel.SIUser}
+	// Sent from outside the sandbox's PID namespace (FromHost).
+	info := kernel.SigInfo{Signo: sig, Code: kernel.SIUser, FromHost: true}
 	if req.All {
 		for _, tg := range s.k.ThreadGroups() {
 			s.k.SendSignal(tg, info)
@@ -440,7 +441,7 @@ func (s *ociSandbox) wait(pid int32, killOnHangup bool, hup <-chan struct{}) (*c
 	case <-tg.Exited():
 	case <-hup:
 		if killOnHangup {
-			s.k.SendSignal(tg, kernel.SigInfo{Signo: int(unix.SIGKILL), Code: kernel.SIUser})
+			s.k.SendSignal(tg, kernel.SigInfo{Signo: int(unix.SIGKILL), Code: kernel.SIUser, FromHost: true})
 		}
 		return nil, control.Errorf(unix.ECONNRESET, "caller hung up")
 	}

@@ -215,7 +215,20 @@ func (k *Kernel) signalIgnoredLocked(tg *ThreadGroup, info SigInfo) bool {
 	if defaultIgnored(sig) {
 		return true
 	}
-	return tg == k.initTG && !info.FromHost && !(isFaultSignal(sig) && info.Code > 0)
+	return tg == k.initTG && initProtected(info)
+}
+
+// initProtected reports whether PID 1 ignores info when its action is the
+// default (SIGNAL_UNKILLABLE in sig_task_ignored()): everything from inside
+// the sandbox, and from outside (the runtime, like a signal from an
+// ancestor PID namespace) everything but SIGKILL and SIGSTOP. Faults the
+// task raised itself are never ignored.
+func initProtected(info SigInfo) bool {
+	sig := info.Signo
+	if isFaultSignal(sig) && info.Code > 0 {
+		return false
+	}
+	return !(info.FromHost && (sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP)))
 }
 
 // flushLocked discards set from the process's and every thread's pending
@@ -407,10 +420,11 @@ func (t *Task) handleSignals(afterSyscall bool) {
 			if defaultIgnored(sig) {
 				continue
 			}
-			// PID 1 ignores signals with default action sent from
-			// inside its namespace (sig_task_ignored(),
-			// SIGNAL_UNKILLABLE), except synchronous faults.
-			if t.k.IsInit(t.tg) && !info.FromHost && !(isFaultSignal(sig) && info.Code > 0) {
+			// PID 1 ignores signals with the default action
+			// (sig_task_ignored(), SIGNAL_UNKILLABLE); see
+			// initProtected. Such a signal only gets here if it
+			// was blocked when sent.
+			if t.k.IsInit(t.tg) && initProtected(info) {
 				continue
 			}
 			if defaultStops(sig) {

@@ -230,6 +230,7 @@ func (m *MemoryManager) Invalidate(mp memmap.Mappable, start, end uint64, evenCo
 		}
 	}
 }
+
 // IncUsers adds a user (a thread or CLONE_VM child starting to run in m).
 func (m *MemoryManager) IncUsers() { m.users.Add(1) }
 
