@@ -1,9 +1,13 @@
 # multiprocessing.Pool(4): map over worker processes, distinct pids.
 import os
+import time
 from multiprocessing import Pool
 
 
 def square(x):
+    # Long enough that one worker cannot drain the queue before the
+    # others have started, however slow process creation is.
+    time.sleep(0.05)
     return x * x, os.getpid()
 
 
