@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"pangolin/sentry/arch"
@@ -20,6 +22,23 @@ func checkUserRange(addr uintptr, n uint64) error {
 	return nil
 }
 
+// ioBufs recycles the ioChunk-sized buffers that move file data: a fresh
+// 1 MiB allocation per read or write costs a zeroing, and with a small
+// heap the collector returns the memory to the host between calls, so the
+// next call page-faults it back in. File implementations never keep the
+// buffer they are given (the copy_to_user/copy_from_user contract).
+var ioBufs = sync.Pool{New: func() any { b := make([]byte, ioChunk); return &b }}
+
+// ioBuffer returns a buffer of min(n, ioChunk) bytes and the function that
+// gives it back; small requests get their own.
+func ioBuffer(n uint64) ([]byte, func()) {
+	if n < 64<<10 {
+		return make([]byte, n), func() {}
+	}
+	bp := ioBufs.Get().(*[]byte)
+	return (*bp)[:min(n, ioChunk)], func() { ioBufs.Put(bp) }
+}
+
 // readFn reads into a sentry buffer; writeFn writes from one.
 type (
 	readFn  func(dst []byte) (int, error)
@@ -30,7 +49,8 @@ type (
 // bounded buffer. It stops at the first short read; an error after some
 // bytes were transferred is dropped in favour of the count, as Linux does.
 func readToUser(t *kernel.Task, addr uintptr, n uint64, rd readFn) (uint64, error) {
-	buf := make([]byte, min(n, ioChunk))
+	buf, put := ioBuffer(n)
+	defer put()
 	var done uint64
 	for done < n {
 		c := min(n-done, uint64(len(buf)))
@@ -78,7 +98,8 @@ func checkMapped(t *kernel.Task, addr uintptr, n uint64) error {
 
 // writeFromUser moves up to n bytes from app memory at addr to wr.
 func writeFromUser(t *kernel.Task, addr uintptr, n uint64, wr writeFn) (uint64, error) {
-	buf := make([]byte, min(n, ioChunk))
+	buf, put := ioBuffer(n)
+	defer put()
 	var done uint64
 	for done < n {
 		c := min(n-done, uint64(len(buf)))
@@ -370,7 +391,8 @@ func Sendfile(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 	}
 	count = min(count, maxRWCount)
-	buf := make([]byte, min(count, ioChunk))
+	buf, put := ioBuffer(count)
+	defer put()
 	var done uint64
 	var rerr error
 	for done < count {
