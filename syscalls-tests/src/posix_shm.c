@@ -14,6 +14,7 @@
 #include "t.h"
 #include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,10 +38,13 @@ int main(void)
 	struct statfs sfs;
 
 	umask(022);
-	/* Names include the pid only so that concurrent native runs do not
-	 * collide; they are never printed. */
-	snprintf(shm, sizeof shm, "/pangolin_shm_%d", (int)getpid());
-	snprintf(sem, sizeof sem, "/pangolin_sem_%d", (int)getpid());
+	/* Random names, never printed: native runs share the host's
+	 * /dev/shm, and each is PID 1 of its own namespace, so a pid would
+	 * not tell concurrent runs apart. */
+	unsigned long long r = 0;
+	MUST("getrandom", getrandom(&r, sizeof r, 0) == sizeof r ? 0 : -1);
+	snprintf(shm, sizeof shm, "/pangolin_shm_%llx", r);
+	snprintf(sem, sizeof sem, "/pangolin_sem_%llx", r);
 	shm_unlink(shm);
 	sem_unlink(sem);
 
