@@ -8,16 +8,18 @@
 GO      ?= go
 BIN     := bin/pangolin
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-# The sandbox and gofer re-execute the binary, later inside an empty chroot,
-# so it must be static.
-GOFLAGS_BUILD := -trimpath -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
+# The sandbox and gofer re-execute the binary inside an empty chroot, so it
+# must be static. cgo is only for libseccomp (host seccomp filters), linked
+# statically from Debian's libseccomp.a (apt-get install libseccomp-dev);
+# netgo and osusergo keep glibc's NSS (which cannot work statically) out.
+GOFLAGS_BUILD := -trimpath -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
 
 .PHONY: all build test vet fmt-check unit syscalls-tests bench compat clean
 
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./runsc-cli
+	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $(BIN) ./runsc-cli
 
 vet:
 	$(GO) vet ./...

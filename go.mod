@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/opencontainers/runtime-spec v1.2.1
+
+require github.com/seccomp/libseccomp-golang v0.11.1

@@ -152,6 +152,9 @@ func boot(c bootConfig) int {
 	}
 	filename, err := sb.lookPath(creds, fsc, c.argv[0], c.env)
 	if err == nil {
+		if ferr := installSentryFilter(c.platform); ferr != nil {
+			return errorf(1, "sentry: %v", ferr)
+		}
 		err = k.StartInit(kernel.InitArgs{
 			Filename: filename,
 			Argv:     c.argv,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
@@ -190,9 +191,22 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	close(done)
 	signal.Stop(sigs)
 	// The gofer exits when the sentry's end of the socket closes; make
-	// sure of it.
-	_ = gofer.Process.Kill()
-	_ = gofer.Wait()
+	// sure of it, but report first if its filter killed it (the sentry
+	// then fails with I/O errors that would be hard to explain).
+	goferDone := make(chan error, 1)
+	go func() { goferDone <- gofer.Wait() }()
+	select {
+	case gerr := <-goferDone:
+		var gee *exec.ExitError
+		if errors.As(gerr, &gee) {
+			if gws := gee.Sys().(syscall.WaitStatus); gws.Signaled() && gws.Signal() == unix.SIGSYS {
+				fmt.Fprintf(os.Stderr, "pangolin: %s\n", seccompKillMessage("gofer", gofer.Process.Pid))
+			}
+		}
+	case <-time.After(time.Second):
+		_ = gofer.Process.Kill()
+		<-goferDone
+	}
 	if err == nil {
 		return 0
 	}
@@ -200,6 +214,9 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	if errors.As(err, &ee) {
 		ws := ee.Sys().(syscall.WaitStatus)
 		if ws.Signaled() {
+			if ws.Signal() == unix.SIGSYS {
+				return errorf(128+int(ws.Signal()), "%s", seccompKillMessage("sentry", boot.Process.Pid))
+			}
 			return errorf(128+int(ws.Signal()), "sandbox killed by signal %d", ws.Signal())
 		}
 		return ws.ExitStatus()

@@ -41,6 +41,9 @@ func runGofer(args []string) int {
 		return errorf(1, "gofer: internal command; use 'pangolin do'")
 	}
 	setupLog("gofer", *debugLog, false)
+	// Every connection is set up (its root opened, its socket checked)
+	// before the filter goes in, and none is served before it is in.
+	barrier := newFilterBarrier(len(*mounts)+1, installGoferFilter)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(*mounts)+1)
 	for _, m := range *mounts {
@@ -53,17 +56,19 @@ func runGofer(args []string) int {
 			unix.Close(fd)
 			return errorf(1, "gofer: mount source %s: %v", path, err)
 		}
-		s := server.New(rootFD, server.Options{ReadOnly: mro})
+		s := server.New(rootFD, server.Options{ReadOnly: mro, BeforeServe: barrier.wait})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer s.Close()
 			if err := s.Serve(fd); err != nil {
+				barrier.abandon()
 				errs <- fmt.Errorf("%s: %w", path, err)
 			}
 		}()
 	}
-	if err := server.ServePath(*root, *sockFD, server.Options{ReadOnly: *ro}); err != nil {
+	if err := server.ServePath(*root, *sockFD, server.Options{ReadOnly: *ro, BeforeServe: barrier.wait}); err != nil {
+		barrier.abandon()
 		errs <- err
 	}
 	wg.Wait()
@@ -91,4 +96,50 @@ func parseGoferMount(s string) (path string, fd int, ro bool, err error) {
 		return "", 0, false, fmt.Errorf("bad descriptor %q", rest)
 	}
 	return path, fd, ro, nil
+}
+
+// filterBarrier installs a seccomp filter once n servers have finished
+// their setup, and holds every server back until then: a filter installed
+// while another goroutine is still setting up would kill the process for a
+// setup-only syscall (getsockopt, dup), and a request served before it
+// would run unconfined.
+type filterBarrier struct {
+	install func() error
+	mu      sync.Mutex
+	waiting int           // servers yet to arrive; protected by mu
+	done    chan struct{} // closed once install has run
+	err     error         // install's result; written before done closes
+}
+
+func newFilterBarrier(n int, install func() error) *filterBarrier {
+	return &filterBarrier{install: install, waiting: n, done: make(chan struct{})}
+}
+
+// wait is a server.Options.BeforeServe: the last server to arrive installs
+// the filter; all return its result.
+func (b *filterBarrier) wait() error {
+	b.arrive()
+	<-b.done
+	return b.err
+}
+
+// abandon counts a server that failed before reaching wait, so that the
+// others are not held back forever.
+func (b *filterBarrier) abandon() {
+	select {
+	case <-b.done:
+	default:
+		b.arrive()
+	}
+}
+
+func (b *filterBarrier) arrive() {
+	b.mu.Lock()
+	b.waiting--
+	last := b.waiting == 0
+	b.mu.Unlock()
+	if last {
+		b.err = b.install()
+		close(b.done)
+	}
 }

@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 )
 
@@ -80,6 +81,13 @@ func main() {
 	if !ok {
 		fatalf("unknown command %q (run 'pangolin --help' for the list)", os.Args[1])
 	}
+	switch c.name {
+	case "boot":
+		setProcName(sentryComm)
+	case "gofer":
+		setProcName(goferComm)
+	}
+	runtime.UnlockOSThread()
 	os.Exit(c.run(os.Args[2:]))
 }
 

@@ -8,14 +8,24 @@ import (
 
 	flag "github.com/spf13/pflag"
 
+	goferfilter "pangolin/gofer/filter"
+	"pangolin/seccomp"
 	"pangolin/sentry/syscalls/linux"
 )
 
 func init() {
 	register(&command{
 		name:    "syscalls",
-		summary: "list the syscalls the sentry implements and how completely",
-		run:     runSyscalls,
+		summary: "list the syscalls the sentry implements, or the host syscalls it and the gofer may make",
+		synopsis: `pangolin syscalls [--all] [--json]
+pangolin syscalls --sentry [--platform NAME] [--json]
+pangolin syscalls --gofer [--json]
+
+Without --sentry or --gofer: the application syscalls the sentry implements,
+with their support level. With --sentry or --gofer: the host syscalls that
+process may make once confined (its seccomp allowlist), with the argument
+conditions and the reason for each; any other host syscall kills it.`,
+		run: runSyscalls,
 	})
 }
 
@@ -23,8 +33,14 @@ func runSyscalls(args []string) int {
 	fs := flag.NewFlagSet("syscalls", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON: [{nr, name, support, note}]")
 	all := fs.Bool("all", false, "include unimplemented syscalls")
+	sentry := fs.Bool("sentry", false, "print the sentry's host seccomp allowlist instead (with --platform's rules)")
+	gofer := fs.Bool("gofer", false, "print the gofer's host seccomp allowlist instead")
+	plat := fs.String("platform", "ptrace", "platform whose host syscalls --sentry includes")
 	if err := fs.Parse(args); err != nil {
 		return 1
+	}
+	if *sentry || *gofer {
+		return printHostAllowlist(*sentry, *gofer, *plat, *asJSON)
 	}
 	tbl := linux.Table()
 	nrs := make([]int, 0, len(tbl.Entries))
@@ -60,6 +76,42 @@ func runSyscalls(args []string) int {
 	}
 	for _, r := range rows {
 		fmt.Printf("%3d %-24s %-13s %s\n", r.Nr, r.Name, r.Support, r.Note)
+	}
+	return 0
+}
+
+// printHostAllowlist prints the sentry's and/or the gofer's host seccomp
+// allowlist, as the README's security section shows it.
+func printHostAllowlist(sentry, gofer bool, plat string, asJSON bool) int {
+	type list struct {
+		Kind  string         `json:"kind"`
+		Rules []seccomp.Rule `json:"rules"`
+	}
+	var lists []list
+	if sentry {
+		rules, err := sentryRules(plat)
+		if err != nil {
+			return errorf(1, "syscalls: %v", err)
+		}
+		lists = append(lists, list{"sentry (platform " + plat + ")", rules})
+	}
+	if gofer {
+		lists = append(lists, list{"gofer", goferfilter.Rules()})
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(lists); err != nil {
+			return 1
+		}
+		return 0
+	}
+	for i, l := range lists {
+		if i > 0 {
+			fmt.Println()
+		}
+		fmt.Printf("# %s: host syscall allowlist\n", l.Kind)
+		seccomp.Format(os.Stdout, l.Rules)
 	}
 	return 0
 }

@@ -55,6 +55,12 @@ type Options struct {
 
 	// DisableOpenat2 skips the openat2(2) guard (tests of the fallback).
 	DisableOpenat2 bool
+
+	// BeforeServe, if set, runs once the connection is set up and before
+	// the first request is read; an error stops Serve. The gofer installs
+	// its seccomp filter here, after the last host syscall that only setup
+	// needs.
+	BeforeServe func() error
 }
 
 // Server serves one host directory tree. It may serve several connections.
@@ -128,6 +134,11 @@ func (s *Server) Serve(sockFD int) error {
 	}
 	c := &conn{s: s, uc: uc, nodes: newNodeTable(s.opts.MaxNodes)}
 	defer uc.Close()
+	if s.opts.BeforeServe != nil {
+		if err := s.opts.BeforeServe(); err != nil {
+			return fmt.Errorf("gofer: %w", err)
+		}
+	}
 	defer c.nodes.clear()
 	var wg sync.WaitGroup
 	defer wg.Wait()

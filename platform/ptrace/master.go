@@ -104,6 +104,20 @@ func (m *master) startStub(p *Platform) error {
 		Cs: regs.Cs, Ss: regs.Ss, Ds: regs.Ds, Es: regs.Es, Fs: regs.Fs, Gs: regs.Gs,
 		Eflags: 0x202, // IF | reserved bit 1
 	}
+	if err := t.unregisterRseq(); err != nil {
+		return fail(err)
+	}
+	// Confine the master stub, and with it every stub process it will
+	// clone, to the syscalls the platform injects (stubRules). The
+	// program is still mapped here: it is part of the copy of the
+	// sentry, erased just below. no_new_privs first, as seccomp(2)
+	// requires without CAP_SYS_ADMIN.
+	if _, err := t.syscall(stubSyscallOffset, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fail(fmt.Errorf("ptrace: stub no_new_privs: %w", err))
+	}
+	if _, err := t.syscall(stubSyscallOffset, unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, p.filter.addr()); err != nil {
+		return fail(fmt.Errorf("ptrace: stub seccomp filter: %w", err))
+	}
 	// Erase the copy of the sentry. munmap(2) of unmapped ranges is not an
 	// error; this also removes the vDSO and the sentry's stack.
 	if _, err := t.syscall(stubSyscallOffset, unix.SYS_MUNMAP, 0, p.stubStart); err != nil {
@@ -180,5 +194,33 @@ func (m *master) close() error {
 	}
 	killProcess(m.stub, nil)
 	m.stop = true
+	return nil
+}
+
+// unregisterRseq drops the restartable-sequences registration the master
+// stub inherited from the sentry thread that cloned it (glibc registers
+// every thread it starts; the binary links glibc for libseccomp). The kernel
+// touches that area on every return to user space once a thread was
+// preempted (rseq_handle_notify_resume()), and it lies in the copy of the
+// sentry the stub is about to erase: the next resume would fault with
+// SIGSEGV. Stub processes cloned later inherit no registration, and threads
+// (CLONE_VM) never inherit one (rseq_fork()).
+func (t *thread) unregisterRseq() error {
+	var c rseqConfig
+	if err := ptraceGetRseqConfig(t.tid, &c); err != nil {
+		if err == unix.EIO || err == unix.EINVAL {
+			// Linux < 5.13 cannot tell us; glibc 2.35+ on such a kernel
+			// needs GLIBC_TUNABLES=glibc.pthread.rseq=0.
+			return nil
+		}
+		return fmt.Errorf("ptrace: PTRACE_GET_RSEQ_CONFIGURATION: %w", err)
+	}
+	if c.ptr == 0 {
+		return nil
+	}
+	const rseqFlagUnregister = 1
+	if _, err := t.syscall(stubSyscallOffset, unix.SYS_RSEQ, uintptr(c.ptr), uintptr(c.size), rseqFlagUnregister, uintptr(c.sig)); err != nil {
+		return fmt.Errorf("ptrace: unregister the stub's rseq area: %w", err)
+	}
 	return nil
 }

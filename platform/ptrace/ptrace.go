@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/seccomp"
 	"pangolin/sentry/arch"
 )
 
@@ -50,6 +51,10 @@ type Platform struct {
 	// the 512-byte PTRACE_[GS]ETFPREGS image is used. Immutable after New.
 	fpSize int
 
+	// filter is the stub processes' seccomp program (stubRules).
+	// Immutable after New.
+	filter *stubFilter
+
 	master *master
 }
 
@@ -62,7 +67,11 @@ func New() (*Platform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: install stub page: %w", err)
 	}
-	p := &Platform{stubStart: addr}
+	prog, err := seccomp.BPF(stubRules())
+	if err != nil {
+		return nil, fmt.Errorf("ptrace: stub filter: %w", err)
+	}
+	p := &Platform{stubStart: addr, filter: newStubFilter(prog)}
 	p.master = &master{reqs: make(chan masterReq), dead: make(chan struct{})}
 	ready := make(chan error, 1)
 	go p.master.run(p, ready)

@@ -11,6 +11,34 @@ import (
 //go:noescape
 func rawClone(flags, entry, ppid uintptr) (pid uintptr, errno uintptr)
 
+// sockFprog is struct sock_fprog (linux/filter.h): the argument of
+// seccomp(SECCOMP_SET_MODE_FILTER).
+type sockFprog struct {
+	len    uint16 // number of 8-byte sock_filter instructions
+	_      [6]byte
+	filter *byte
+}
+
+// stubFilter is a BPF program held where a freshly cloned master stub can
+// still read it: in the Go heap, whose objects never move, copied into the
+// child by rawClone at the same addresses.
+type stubFilter struct {
+	prog  []byte
+	fprog *sockFprog
+}
+
+func newStubFilter(prog []byte) *stubFilter {
+	return &stubFilter{prog: prog, fprog: &sockFprog{len: uint16(len(prog) / 8), filter: &prog[0]}}
+}
+
+// addr returns the address of the sock_fprog, valid in the sentry and, until
+// it erases its copy of the sentry, in the master stub.
+//
+// SAFETY: fprog and prog are heap objects referenced by f, which the
+// Platform keeps for its lifetime, so the garbage collector neither frees nor
+// moves them; the uintptr is only handed to the stub's seccomp(2).
+func (f *stubFilter) addr() uintptr { return uintptr(unsafe.Pointer(f.fprog)) }
+
 // installStub maps one page at the highest free candidate address below the
 // top of the 47-bit user address space, copies the stub into it and makes it
 // read+exec. MAP_FIXED_NOREPLACE (Linux 4.17) fails with EEXIST instead of
@@ -57,7 +85,8 @@ func installStub() (uintptr, error) {
 // kernel writes at most the size of the referenced object: user_regs_struct
 // for GETREGS (which unix.PtraceRegs mirrors), 128 bytes (sizeof(siginfo_t))
 // for GETSIGINFO, iov_len bytes for GETREGSET, 512 bytes
-// (user_i387_struct) for GETFPREGS.
+// (user_i387_struct) for GETFPREGS, sizeof(rseqConfig) (passed as addr) for
+// GET_RSEQ_CONFIGURATION.
 
 func ptraceGetRegs(tid int, regs *unix.PtraceRegs) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(regs)), 0, 0)
@@ -104,5 +133,21 @@ func ptraceSetFPRegs(tid int, buf *[512]byte) error {
 
 func ptraceGetSiginfo(tid int, si *[siginfoSize]byte) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGINFO, uintptr(tid), 0, uintptr(unsafe.Pointer(si)), 0, 0)
+	return errnoErr(e)
+}
+
+// rseqConfig is struct ptrace_rseq_configuration (linux/ptrace.h).
+type rseqConfig struct {
+	ptr   uint64
+	size  uint32
+	sig   uint32
+	flags uint32
+	_     uint32
+}
+
+// ptraceGetRseqConfig reads tid's rseq registration (Linux 5.13+). The
+// kernel copies min(addr, sizeof) bytes (ptrace_get_rseq_configuration()).
+func ptraceGetRseqConfig(tid int, c *rseqConfig) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GET_RSEQ_CONFIGURATION, uintptr(tid), unsafe.Sizeof(*c), uintptr(unsafe.Pointer(c)), 0, 0)
 	return errnoErr(e)
 }
