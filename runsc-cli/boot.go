@@ -152,7 +152,7 @@ func boot(c bootConfig) int {
 	}
 	filename, err := sb.lookPath(creds, fsc, c.argv[0], c.env)
 	if err == nil {
-		if ferr := installSentryFilter(c.platform); ferr != nil {
+		if ferr := installSentryFilter(c.platform, -1); ferr != nil {
 			return errorf(1, "sentry: %v", ferr)
 		}
 		err = k.StartInit(kernel.InitArgs{

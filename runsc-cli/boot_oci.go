@@ -93,9 +93,13 @@ func bootOCI(c bootConfig, of ociBootFlags) int {
 	if code, err := s.boot(c, of.goferFDs); err != nil {
 		return fail(code, "%v", err)
 	}
+	owner := os.Geteuid()
+	if err := installSentryFilter(c.platform, of.controlFD); err != nil {
+		return fail(1, "%v", err)
+	}
 	ln := os.NewFile(uintptr(of.controlFD), "control")
 	go func() {
-		if err := control.Serve(ln, control.HandlerFunc(s.handle)); err != nil {
+		if err := control.ServeFor(ln, control.HandlerFunc(s.handle), owner); err != nil {
 			log.Printf("control socket: %v", err)
 		}
 	}()

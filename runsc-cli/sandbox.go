@@ -143,7 +143,7 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 		extra = append(extra, f)
 		gfds = append(gfds, strconv.Itoa(6+i))
 	}
-	bootArgs := []string{"boot", "--config-fd", "3", "--control-fd", "4", "--ready-fd", "5",
+	bootArgs := []string{"boot", "--config-fd", "3", "--control-fd", strconv.Itoa(ociControlFD), "--ready-fd", "5",
 		"--gofer-fds", strings.Join(gfds, ","), "--platform", global.platform}
 	if global.debugLog != "" {
 		bootArgs = append(bootArgs, "--debug-log", global.debugLog)

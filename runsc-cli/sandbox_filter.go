@@ -9,21 +9,23 @@ import (
 	"pangolin/sentry/filter"
 )
 
-// sentryRules is the sentry's host syscall allowlist on the named platform.
-func sentryRules(platformName string) ([]seccomp.Rule, error) {
+// sentryRules is the sentry's host syscall allowlist on the named platform;
+// controlFD is the OCI control socket, or -1.
+func sentryRules(platformName string, controlFD int) ([]seccomp.Rule, error) {
 	e, ok := platforms[platformName]
 	if !ok {
 		return nil, fmt.Errorf("unknown platform %q (available: %s)", platformName, platformNames())
 	}
-	return filter.Sentry(e.hostSyscalls())
+	return filter.Sentry(e.hostSyscalls(), filter.Options{ControlFD: controlFD})
 }
 
 // installSentryFilter confines the sentry process to its allowlist. boot
 // calls it once everything that needs other host syscalls is done (memory
 // file, platform and its master stub, gofer connection, stdio, /proc) and
-// before the application's first instruction runs.
-func installSentryFilter(platformName string) error {
-	rules, err := sentryRules(platformName)
+// before the application's first instruction runs. controlFD is the OCI
+// control socket, or -1.
+func installSentryFilter(platformName string, controlFD int) error {
+	rules, err := sentryRules(platformName, controlFD)
 	if err != nil {
 		return err
 	}
@@ -45,3 +47,7 @@ func installGoferFilter() error {
 	log.Printf("seccomp: %d host syscalls allowed", len(seccomp.Allowed(rules)))
 	return nil
 }
+
+// ociControlFD is the descriptor spawnSandbox gives an OCI sentry for its
+// control socket; `pangolin syscalls --sentry` shows the rules for it.
+const ociControlFD = 4

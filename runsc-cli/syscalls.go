@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 
 	flag "github.com/spf13/pflag"
 
@@ -89,11 +90,11 @@ func printHostAllowlist(sentry, gofer bool, plat string, asJSON bool) int {
 	}
 	var lists []list
 	if sentry {
-		rules, err := sentryRules(plat)
+		rules, err := sentryRules(plat, ociControlFD)
 		if err != nil {
 			return errorf(1, "syscalls: %v", err)
 		}
-		lists = append(lists, list{"sentry (platform " + plat + ")", rules})
+		lists = append(lists, list{"sentry (platform " + plat + ", OCI control socket on fd " + strconv.Itoa(ociControlFD) + ")", rules})
 	}
 	if gofer {
 		lists = append(lists, list{"gofer", goferfilter.Rules()})

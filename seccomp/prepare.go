@@ -3,7 +3,10 @@ package seccomp
 // #include <malloc.h>
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // arenaMax bounds glibc's malloc arenas. Once a process has more than
 // arena_test (8) arenas, glibc computes its arena limit lazily from the CPU
@@ -23,4 +26,7 @@ func prepareProcess() {
 	// it explicitly turns that off (runtime.GOMAXPROCS); it waits for a
 	// check in flight (computeMaxProcsLock), so none runs after Load.
 	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	// time.Local is loaded on first use (/etc/localtime, $TZ): formatting
+	// a local time afterwards (a log line, a JSON timestamp) would openat.
+	_, _ = time.Now().Zone()
 }

@@ -77,11 +77,13 @@ func Rules() []seccomp.Rule {
 		// The connection and the debug log.
 		{Name: "recvmsg", Why: "requests from the sentry"},
 		{Name: "sendmsg", Why: "replies, donating opened FDs (SCM_RIGHTS)"},
-		{Name: "write", Why: "debug log"},
+		{Name: "read", Why: "Go netpoller wake-up eventfd"},
+		{Name: "write", Why: "debug log; Go netpoller wake-up eventfd"},
 		{Name: "close", Why: "node and donated FDs"},
-		{Name: "fcntl", Why: "status flags of reopened files (O_NONBLOCK guard) and of the connection", Any: []seccomp.Match{
+		{Name: "fcntl", Why: "status flags of reopened files (O_NONBLOCK guard); Mount duplicates the root FD", Any: []seccomp.Match{
 			{seccomp.Eq(1, unix.F_GETFL, "cmd == F_GETFL")},
 			{seccomp.Eq(1, unix.F_SETFL, "cmd == F_SETFL")},
+			{seccomp.Eq(1, unix.F_DUPFD_CLOEXEC, "cmd == F_DUPFD_CLOEXEC")},
 		}},
 
 		// The file server (gofer/server/hostfs.go, ops.go).

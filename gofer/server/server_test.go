@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,18 +13,28 @@ import (
 
 	"pangolin/gofer/client"
 	"pangolin/gofer/conformance"
+	"pangolin/gofer/filter"
 	"pangolin/gofer/server"
+	"pangolin/seccomp"
 )
 
 // childEnv makes the test binary act as a gofer process (see TestMain):
-// PANGOLIN_GOFER_TEST_CHILD=<root>:<ro> serves <root> on fd 3.
-const childEnv = "PANGOLIN_GOFER_TEST_CHILD"
+// PANGOLIN_GOFER_TEST_CHILD=<root>:<ro> serves <root> on fd 3; with
+// filterEnv set, under the gofer's seccomp filter, as `pangolin gofer`.
+const (
+	childEnv  = "PANGOLIN_GOFER_TEST_CHILD"
+	filterEnv = "PANGOLIN_GOFER_TEST_FILTER"
+)
 
 func TestMain(m *testing.M) {
 	if v := os.Getenv(childEnv); v != "" {
 		ro := v[len(v)-1] == '1'
 		root := v[:len(v)-2]
-		if err := server.ServePath(root, 3, server.Options{ReadOnly: ro}); err != nil {
+		opts := server.Options{ReadOnly: ro}
+		if os.Getenv(filterEnv) == "1" {
+			opts.BeforeServe = func() error { return seccomp.Install(filter.Rules()) }
+		}
+		if err := server.ServePath(root, 3, opts); err != nil {
 			fmt.Fprintln(os.Stderr, "gofer child:", err)
 			os.Exit(1)
 		}
@@ -80,8 +91,19 @@ func inProcess(opts server.Options) conformance.StartFunc {
 }
 
 // subprocess runs the server in a separate process through ServePath, as
-// `pangolin gofer` will; kill is SIGKILL.
+// `pangolin gofer` does; kill is SIGKILL.
 func subprocess(t testing.TB, root string, readOnly bool) (int, func()) {
+	return startSubprocess(t, root, readOnly, false)
+}
+
+// filteredSubprocess is subprocess under the gofer's real seccomp filter
+// (gofer/filter). A server operation that needs a syscall the filter lacks
+// kills the child; the cleanup names that syscall.
+func filteredSubprocess(t testing.TB, root string, readOnly bool) (int, func()) {
+	return startSubprocess(t, root, readOnly, true)
+}
+
+func startSubprocess(t testing.TB, root string, readOnly, filtered bool) (int, func()) {
 	cfd, sfd := socketpair(t)
 	f := os.NewFile(uintptr(sfd), "gofer-sock")
 	defer f.Close()
@@ -91,6 +113,9 @@ func subprocess(t testing.TB, root string, readOnly bool) (int, func()) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+root+":"+ro)
+	if filtered {
+		cmd.Env = append(cmd.Env, filterEnv+"=1")
+	}
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -99,6 +124,13 @@ func subprocess(t testing.TB, root string, readOnly bool) (int, func()) {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == unix.SIGSYS {
+			name := "a syscall outside its allowlist"
+			if nr, err := seccomp.FindKill(cmd.Process.Pid, time.Second); err == nil {
+				name = seccomp.SyscallName(nr)
+			}
+			t.Errorf("the gofer's seccomp filter killed it: %s", name)
+		}
 	})
 	return cfd, func() { cmd.Process.Kill() }
 }
@@ -126,6 +158,16 @@ func TestConformanceSubprocess(t *testing.T) {
 		t.Skip("spawns a process per subtest")
 	}
 	conformance.Run(t, subprocess, conformance.Options{})
+}
+
+// TestConformanceFiltered runs the suite against a gofer process confined
+// by its seccomp filter, so a rule the server needs but the filter lacks
+// fails here, with the syscall named.
+func TestConformanceFiltered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process per subtest")
+	}
+	conformance.Run(t, filteredSubprocess, conformance.Options{})
 }
 
 // TestNodesReleased checks that a connection's host FDs are all closed when

@@ -32,6 +32,14 @@ func (f HandlerFunc) Handle(req *Request, fds []*os.File, hup <-chan struct{}) (
 // sandbox's own UID may call (SO_PEERCRED): the socket's directory is
 // already private to root, this is the second check.
 func Serve(ln *os.File, h Handler) error {
+	return ServeFor(ln, h, os.Geteuid())
+}
+
+// ServeFor is Serve for callers whose UID, as SO_PEERCRED reports it to
+// this process, is owner: a sandbox computes it before its seccomp filter
+// (which has no getuid) and, in a user namespace, it is how the host user
+// that owns the sandbox appears there.
+func ServeFor(ln *os.File, h Handler, owner int) error {
 	// ln must stay reachable while its descriptor is used, or its
 	// finalizer would close the socket under the accept loop.
 	defer runtime.KeepAlive(ln)
@@ -51,14 +59,14 @@ func Serve(ln *os.File, h Handler) error {
 			}
 			return err
 		}
-		go serveConn(nfd, h)
+		go serveConn(nfd, h, owner)
 	}
 }
 
-func serveConn(fd int, h Handler) {
+func serveConn(fd int, h Handler, owner int) {
 	defer unix.Close(fd)
 	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
-	if err != nil || int(cred.Uid) != os.Geteuid() {
+	if err != nil || int(cred.Uid) != owner {
 		log.Printf("control: refusing connection from uid %v: %v", cred, err)
 		return
 	}

@@ -125,17 +125,21 @@ func Rules() []seccomp.Rule {
 		{Name: "rt_sigreturn", Why: "return from the Go runtime's signal handlers"},
 		{Name: "sigaltstack", Why: "Go runtime gives every thread a signal stack"},
 		{Name: "restart_syscall", Why: "the kernel restarts an interrupted nanosleep/futex through it"},
-		{Name: "epoll_create1", Why: "Go netpoller (gofer socket, host stdio readiness)"},
-		{Name: "epoll_ctl", Why: "Go netpoller"},
+		{Name: "epoll_create1", Why: "Go netpoller; fs/host's notifier for host stdio readiness"},
+		{Name: "epoll_ctl", Why: "Go netpoller; fs/host's notifier"},
 		{Name: "epoll_pwait", Why: "Go netpoller and timers"},
 		{Name: "eventfd2", Why: "Go netpoller wake-up (netpollBreak)"},
 		{Name: "getrandom", Why: "crypto/rand: AT_RANDOM, getrandom(2) and /dev/urandom for the application"},
 
 		// I/O on descriptors the sentry was given.
-		{Name: "read", Why: "host stdio, netpoller eventfd"},
-		{Name: "write", Why: "host stdio, debug log, netpoller eventfd"},
-		{Name: "readv", Why: "host stdio (fs/host)"},
-		{Name: "writev", Why: "host stdio (fs/host)"},
+		{Name: "read", Why: "host stdio, netpoller eventfd, control connections"},
+		{Name: "write", Why: "host stdio, debug log, netpoller eventfd, OCI ready pipe"},
+		{Name: "preadv2", Why: "non-blocking reads of pollable host stdio (fs/host: RWF_NOWAIT, so no sentry thread blocks in the host)", Any: []seccomp.Match{
+			{seccomp.Eq(5, unix.RWF_NOWAIT, "flags == RWF_NOWAIT")},
+		}},
+		{Name: "pwritev2", Why: "non-blocking writes to pollable host stdio (fs/host: RWF_NOWAIT)", Any: []seccomp.Match{
+			{seccomp.Eq(5, unix.RWF_NOWAIT, "flags == RWF_NOWAIT")},
+		}},
 		{Name: "pread64", Why: "donated host files (fs/gofer)"},
 		{Name: "pwrite64", Why: "donated host files (fs/gofer)"},
 		{Name: "lseek", Why: "host stdio and donated files' offsets"},
@@ -153,14 +157,41 @@ func Rules() []seccomp.Rule {
 		{Name: "fsync", Why: "fsync(2) of donated files"},
 		{Name: "fdatasync", Why: "fdatasync(2) of donated files"},
 		ioctlRule(),
-		{Name: "ppoll", Why: "host stdio readiness (fs/host)"},
+		{Name: "ppoll", Why: "host stdio readiness without RWF_NOWAIT (fs/host)"},
+		{Name: "epoll_wait", Why: "fs/host's notifier waits for host stdio readiness"},
 		{Name: "recvmsg", Why: "gofer replies with donated FDs (SCM_RIGHTS)"},
 		{Name: "sendmsg", Why: "gofer requests"},
 	})
 }
 
+// Options are what varies between sentries.
+type Options struct {
+	// ControlFD is the listening control socket of an OCI sandbox
+	// (runsc-cli/control), or -1 for `pangolin do`, which has none.
+	ControlFD int
+}
+
+// controlRules serve the control socket: the CLI's verbs (start, kill,
+// exec, wait, ps...) connect to it, and exec passes the new process's
+// stdio as SCM_RIGHTS (received with recvmsg, already allowed).
+func controlRules(fd int) []seccomp.Rule {
+	return []seccomp.Rule{
+		{Name: "accept4", Why: "control socket connections (OCI verbs)", Any: []seccomp.Match{
+			{seccomp.Eq(0, uint64(fd), "fd == the control socket")},
+		}},
+		{Name: "getsockopt", Why: "SO_PEERCRED of a control connection: only the sandbox's owner may call", Any: []seccomp.Match{{
+			seccomp.Eq(1, unix.SOL_SOCKET, "level == SOL_SOCKET"),
+			seccomp.Eq(2, unix.SO_PEERCRED, "option == SO_PEERCRED"),
+		}}},
+	}
+}
+
 // Sentry returns the complete allowlist of a sentry running on a platform
 // whose own host syscalls are platformRules.
-func Sentry(platformRules []seccomp.Rule) ([]seccomp.Rule, error) {
-	return seccomp.Merge(Rules(), platformRules)
+func Sentry(platformRules []seccomp.Rule, o Options) ([]seccomp.Rule, error) {
+	lists := [][]seccomp.Rule{Rules(), platformRules}
+	if o.ControlFD >= 0 {
+		lists = append(lists, controlRules(o.ControlFD))
+	}
+	return seccomp.Merge(lists...)
 }

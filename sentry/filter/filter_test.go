@@ -18,9 +18,11 @@ import (
 	"pangolin/seccomp"
 )
 
+// sentryRules are the rules of an OCI sentry (with a control socket on fd
+// 4), the larger of the two lists.
 func sentryRules(t testing.TB) []seccomp.Rule {
 	t.Helper()
-	rules, err := Sentry(ptrace.HostSyscalls())
+	rules, err := Sentry(ptrace.HostSyscalls(), Options{ControlFD: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,13 +59,32 @@ func TestNoDangerousSyscalls(t *testing.T) {
 		"finit_module", "reboot", "settimeofday", "clock_settime", "sethostname", "process_vm_readv", "process_vm_writev",
 		"memfd_create", "mremap", "pkey_mprotect",
 	}
+	do, err := Sentry(ptrace.HostSyscalls(), Options{ControlFD: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	allowed := map[string]bool{}
-	for _, n := range seccomp.Allowed(sentryRules(t)) {
+	for _, n := range seccomp.Allowed(do) {
 		allowed[n] = true
 	}
-	for _, n := range forbidden {
+	for _, n := range append(forbidden, "accept4", "getsockopt") {
 		if allowed[n] {
 			t.Errorf("%s is allowed", n)
+		}
+	}
+	// An OCI sentry adds accepting on its control socket, nothing else.
+	for _, r := range sentryRules(t) {
+		if allowed[r.Name] || r.Errno != 0 {
+			continue
+		}
+		switch r.Name {
+		case "accept4":
+			if len(r.Any) != 1 || r.Any[0][0] != seccomp.Eq(0, 4, "fd == the control socket") {
+				t.Errorf("accept4 is not limited to the control socket: %+v", r.Any)
+			}
+		case "getsockopt":
+		default:
+			t.Errorf("an OCI sentry also allows %s", r.Name)
 		}
 	}
 }
@@ -82,7 +103,7 @@ func TestMain(m *testing.M) {
 // child installs the sentry filter and performs action what. It prints
 // "installed" once filtered, and "survived" if the action did not kill it.
 func child(what string) int {
-	rules, err := Sentry(ptrace.HostSyscalls())
+	rules, err := Sentry(ptrace.HostSyscalls(), Options{ControlFD: 4})
 	if err == nil {
 		err = seccomp.Install(rules)
 	}
