@@ -129,6 +129,9 @@ func Rules() []seccomp.Rule {
 		{Name: "epoll_ctl", Why: "Go netpoller; fs/host's notifier"},
 		{Name: "epoll_pwait", Why: "Go netpoller and timers"},
 		{Name: "eventfd2", Why: "Go netpoller wake-up (netpollBreak)"},
+		{Name: "clock_gettime", Why: "a task's system time is its sentry thread's CPU time (sentry/kernel/task_usage.go); other clocks are read from the vDSO, without a syscall", Any: []seccomp.Match{
+			{seccomp.Eq(0, unix.CLOCK_THREAD_CPUTIME_ID, "clock == CLOCK_THREAD_CPUTIME_ID")},
+		}},
 		{Name: "getrandom", Why: "crypto/rand: AT_RANDOM, getrandom(2) and /dev/urandom for the application"},
 
 		// I/O on descriptors the sentry was given.
