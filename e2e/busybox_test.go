@@ -48,20 +48,21 @@ func TestBusybox(t *testing.T) {
 		{name: "cat", argv: []string{"/bin/cat", "/etc/passwd", "/etc/group"}},
 		{name: "ls-la-root", argv: []string{"/bin/ls", "-la", "/"},
 			// Directory times and the sizes of the run-time mount
-			// points (/dev, /proc, /tmp: tmpfs and proc report
+			// points (/dev, /proc, /sys, /tmp: tmpfs, proc and sysfs report
 			// sizes and link counts of their own) are not the
 			// rootfs's; everything else (names, modes, owners,
 			// sizes of rootfs entries, link targets) must match.
 			norm: func(s string) string {
 				s = lsTimes(s)
-				return replaceAll(`(?m)^(d[-rwxt]{9})\s+\d+( root\s+root)\s+\d+ DATE (dev|proc|tmp)$`, "$1 N$2 SIZE DATE $3")(s)
+				return replaceAll(`(?m)^(d[-rwxt]{9})\s+\d+( root\s+root)\s+\d+ DATE (dev|proc|sys|tmp)$`, "$1 N$2 SIZE DATE $3")(s)
 			}},
 		{name: "ls-la-bin-head", argv: sh("ls -la /bin > /tmp/l && head -20 /tmp/l")},
 		{name: "find-root",
-			// /proc is the kernel's own view (compared by the /proc
-			// tests, not here) and /dev's nodes are listed by
-			// ls-la-dev; the rootfs part must match exactly.
-			argv: sh("find / -path /proc -prune -o -print > /tmp/f && sort /tmp/f")},
+			// /proc and /sys are the kernel's own views (the sandbox's
+			// sysfs has only what programs read; /proc is compared by
+			// the /proc tests, not here) and /dev's nodes are listed
+			// by ls-la-dev; the rootfs part must match exactly.
+			argv: sh("find / -path /proc -prune -o -path /sys -prune -o -print > /tmp/f && sort /tmp/f")},
 		{name: "ls-la-dev", argv: []string{"/bin/ls", "-la", "/dev"},
 			norm: func(s string) string {
 				// Directory sizes of the two tmpfs-like /devs

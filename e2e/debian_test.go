@@ -129,6 +129,28 @@ func psNorm(s string) string {
 
 // The ps cases wait (without forking) until every background process
 // exists, so that PIDs are handed out in the same order on both sides.
+// topNorm keeps what `top -b -n1` must get right: the task counts and,
+// per process, PID, USER, PR, NI, state and command. It drops what
+// measures the machine or the moment: the clock and uptime, CPU
+// percentages, memory totals (the sandbox reports its own), and each
+// process's VIRT, RES, SHR, %CPU, %MEM and TIME+.
+func topNorm(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "top - "), strings.HasPrefix(l, "%Cpu"),
+			strings.HasPrefix(l, "MiB Mem"), strings.HasPrefix(l, "MiB Swap"):
+			out = append(out, f[0]+" ...")
+		case len(f) >= 12 && f[0] != "PID":
+			out = append(out, strings.Join(append([]string{f[0], f[1], f[2], f[3], f[7]}, f[11:]...), " "))
+		default:
+			out = append(out, strings.Join(f, " "))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func TestCoreutils(t *testing.T) {
 	runDebCases(t, []debCase{
 		{name: "ls-l", argv: bash(`ls -l /etc /usr/share/doc/bash; ls -la /usr/lib/os-release; ls -ld /usr/bin /bin`)},
@@ -139,15 +161,20 @@ func TestCoreutils(t *testing.T) {
 		{name: "sed", argv: bash(`sed -n 's/^\([^:]*\):[^:]*:\([0-9]*\):.*/\2 \1/p' /etc/passwd; sed -e '1,3d' -e 's/:/ /g' /etc/group | head -3; printf 'a\nb\nc\n' > /tmp/s; sed -i '2i inserted' /tmp/s; cat /tmp/s`)},
 		{name: "awk", argv: bash(`awk -F: '{n[$7]++; s+=$3} END {for (k in n) print k, n[k] | "sort"; print NR, s}' /etc/passwd; awk 'BEGIN {printf "%.3f %d %s\n", atan2(1,1)*4, 2^20, toupper("gawk")}'`)},
 		{name: "tar-roundtrip", argv: bash(`set -e; cd /tmp; tar czf doc.tgz -C /usr/share doc; mkdir x; tar xzf doc.tgz -C x; (cd /usr/share && find doc -type f -exec sha256sum {} + | sort) > a; (cd x && find doc -type f -exec sha256sum {} + | sort) > b; cmp a b && echo identical; wc -l < a; tar tzf doc.tgz | sort | head -5; gzip -t doc.tgz && echo gzip ok`)},
-		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3 & echo > /tmp/r; wait) & until [ -e /tmp/r ]; do :; done; sleep 0.3; ps aux; kill %1 %2 %3; wait`), norm: psNorm},
-		{name: "ps-o", argv: bash(`sleep 3 & sleep 0.3; ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
+		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3 & echo > /tmp/r; wait) & until [ -e /tmp/r ]; do :; done; ps aux; kill %1 %2 %3; wait`), norm: psNorm},
+		// Sorted by PID: the default %CPU order is checked by cpu-time.
+		{name: "top-b-n1", argv: bash(`sleep 3 & top -b -n1 -w 120 -o PID; echo "top status $?"; kill %1; wait`), norm: topNorm},
+		// Processes that sleep use no CPU time: ps's TIME (utime+stime
+		// of /proc/PID/stat) stays 00:00:00.
+		{name: "cpu-time", argv: bash(`sleep 2 & sleep 1.5; ps -o pid,time,comm`)},
+		{name: "ps-o", argv: bash(`sleep 3 & ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
 	})
 }
 
 func TestPython(t *testing.T) {
 	py := func(name string) []string { return []string{"/usr/bin/python3", "/e2e/" + name + ".py"} }
 	runDebCases(t, []debCase{
-		{name: "start", argv: []string{"/usr/bin/python3", "-c", "import sys, os; print(sys.version_info[:2], os.getpid(), os.getcwd())"}},
+		{name: "start", argv: []string{"/usr/bin/python3", "-c", "import sys, os; print(sys.version_info[:2], os.getpid(), os.getcwd(), os.cpu_count(), len(os.sched_getaffinity(0)))"}},
 		{name: "ThreadPoolExecutor", argv: py("threads")},
 		{name: "multiprocessing-Pool", argv: py("pool")},
 		{name: "subprocess-pipes", argv: py("subproc")},

@@ -185,7 +185,8 @@ func inCgroup(cg string, argv []string) []string {
 }
 
 // nativeSetup runs in fresh mount, UTS, IPC and network namespaces,
-// builds what the sandbox provides over the rootfs (a tmpfs /tmp, a /dev
+// builds what the sandbox provides over the rootfs (a tmpfs /tmp, a
+// read-only sysfs on /sys (the new network namespace allows it), a /dev
 // with the same nodes and links as the sandbox's devfs, the hostname) in
 // its private mount namespace (unshare makes propagation private, so the
 // host's mounts are untouched and everything goes when the run ends),
@@ -198,6 +199,7 @@ func inCgroup(cg string, argv []string) []string {
 const nativeSetup = `set -e
 root=$1; shift
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
 mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
 mk() { mknod -m 666 "$root/dev/$1" c "$2" "$3"; }
 mk null 1 3; mk zero 1 5; mk full 1 7; mk random 1 8; mk urandom 1 9; mk tty 5 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"path"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,7 @@ import (
 	"pangolin/fs/overlay"
 	"pangolin/fs/pipe"
 	"pangolin/fs/proc"
+	sysfs "pangolin/fs/sys"
 	"pangolin/fs/tmpfs"
 	"pangolin/fs/vfs"
 	"pangolin/gofer/client"
@@ -112,7 +114,20 @@ func buildFilesystem(c bootConfig, mf *memfile.File) (*sandboxFS, error) {
 	if err := sb.mount("/tmp", tmpFS, vfs.MountFlags{NoSuid: true, NoDev: true}); err != nil {
 		return nil, err
 	}
+	if err := sb.mountSys(); err != nil {
+		return nil, err
+	}
 	return sb, nil
+}
+
+// mountSys mounts the sandbox's sysfs at /sys, read-only as in a default
+// OCI container.
+func (sb *sandboxFS) mountSys() error {
+	fs, err := sysfs.New(sb.vfs, runtime.NumCPU())
+	if err != nil {
+		return fmt.Errorf("sysfs: %w", err)
+	}
+	return sb.mount("/sys", fs, vfs.MountFlags{ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true})
 }
 
 // mountProc mounts procfs for k at /proc.

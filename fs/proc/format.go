@@ -136,6 +136,8 @@ type taskStatus struct {
 	HasMM                    bool
 	VmPeak, VmSize, VmHWM    uint64
 	VmRSS, RssAnon           uint64
+	RssFile, RssShmem        uint64
+	VmData, VmStk            uint64
 	Threads                  int
 	SigQLimit                uint64
 	SigPnd, ShdPnd, SigBlk   uint64
@@ -185,10 +187,10 @@ func formatStatus(s *taskStatus) []byte {
 		kb("VmHWM", s.VmHWM)
 		kb("VmRSS", s.VmRSS)
 		kb("RssAnon", s.RssAnon)
-		kb("RssFile", 0)
-		kb("RssShmem", 0)
-		kb("VmData", 0)
-		kb("VmStk", 0)
+		kb("RssFile", s.RssFile)
+		kb("RssShmem", s.RssShmem)
+		kb("VmData", s.VmData)
+		kb("VmStk", s.VmStk)
 		kb("VmExe", 0)
 		kb("VmLib", 0)
 		kb("VmPTE", 0)

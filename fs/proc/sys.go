@@ -36,8 +36,14 @@ func (fs *Filesystem) genKernelCmdline(vfs.Context) ([]byte, error) {
 	return []byte("BOOT_IMAGE=/vmlinuz-" + osRelease + " root=/dev/root ro\n"), nil
 }
 
-// uptime returns the time since the sandbox booted.
-func (fs *Filesystem) uptime() time.Duration { return time.Since(fs.k.Boot) }
+// bootOffset is how long the sandbox claims to have been up when it
+// booted: CLOCK_BOOTTIME and sysinfo(2) count from one second, so that
+// uptime is never zero (a real kernel has always run a while before its
+// first process), and /proc must agree with them.
+const bootOffset = time.Second
+
+// uptime returns the time since the sandbox booted (ktime_get_boottime()).
+func (fs *Filesystem) uptime() time.Duration { return time.Since(fs.k.Boot) + bootOffset }
 
 // genUptime renders /proc/uptime (uptime_proc_show()): uptime and idle
 // time summed over CPUs. We do not account idle time; we report every
@@ -68,7 +74,7 @@ func (fs *Filesystem) genStat(vfs.Context) ([]byte, error) {
 	}
 	b.WriteString("intr 0\n")
 	b.WriteString("ctxt 0\n")
-	fmt.Fprintf(&b, "btime %d\n", fs.k.Boot.Unix())
+	fmt.Fprintf(&b, "btime %d\n", fs.k.Boot.Add(-bootOffset).Unix())
 	fmt.Fprintf(&b, "processes %d\n", fs.k.LastTID())
 	b.WriteString("procs_running 1\n")
 	b.WriteString("procs_blocked 0\n")

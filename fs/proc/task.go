@@ -134,6 +134,7 @@ var taskEntries = []taskEntry{
 	{"stat", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genStat) }},
 	{"statm", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genStatm) }},
 	{"maps", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genMaps) }},
+	{"smaps", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genSmaps) }},
 	{"cwd", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.cwdTarget) }},
 	{"root", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.rootTarget) }},
 	{"exe", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.exeTarget) }},

@@ -204,7 +204,10 @@ func (d *taskDir) genStatus(ctx vfs.Context) ([]byte, error) {
 			s.VmSize = m.VirtualSize()
 			s.VmPeak = s.VmSize
 			s.VmRSS = m.ResidentSize()
-			s.VmHWM, s.RssAnon = s.VmRSS, s.VmRSS
+			s.VmHWM = s.VmRSS
+			c := m.Counters()
+			s.RssAnon, s.RssFile, s.RssShmem = c.AnonRSS, c.FileRSS, c.ShmemRSS
+			s.VmData, s.VmStk = c.Data, c.Stack
 		}
 		s.SigPnd, s.ShdPnd, s.SigBlk = t.SignalState()
 		s.Threads = len(threadsOf(k, tg))
@@ -249,6 +252,7 @@ func (d *taskDir) genStat(ctx vfs.Context) ([]byte, error) {
 			s.VSize = m.VirtualSize()
 			s.RSS = m.ResidentSize() / pageSize
 			s.ArgStart, s.ArgEnd = uint64(m.ArgStart), uint64(m.ArgEnd)
+			s.StartBrk = uint64(m.Counters().StartBrk)
 			s.EnvStart, s.EnvEnd = uint64(m.EnvStart), uint64(m.EnvEnd)
 		}
 		var shared uint64
@@ -269,7 +273,12 @@ func (d *taskDir) genStatm(vfs.Context) ([]byte, error) {
 	if m == nil {
 		return formatStatm(0, 0, 0, 0, 0), nil
 	}
-	return formatStatm(m.VirtualSize()/pageSize, m.ResidentSize()/pageSize, 0, 0, 0), nil
+	// shared: file and shmem pages; data: data_vm + stack_vm
+	// (proc_pid_statm(), task_statm()). text needs the executable's
+	// code range, which the loader does not record: 0.
+	c := m.Counters()
+	return formatStatm(m.VirtualSize()/pageSize, m.ResidentSize()/pageSize,
+		(c.FileRSS+c.ShmemRSS)/pageSize, 0, (c.Data+c.Stack)/pageSize), nil
 }
 
 // genLimits renders /proc/PID/limits.

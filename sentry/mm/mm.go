@@ -1227,13 +1227,14 @@ func (e MapEntry) String() string {
 	} else {
 		b.WriteByte('s')
 	}
-	fmt.Fprintf(&b, " %08x %02x:%02x %d", e.Offset, unix.Major(e.Dev), unix.Minor(e.Dev), e.Ino)
+	// show_vma_header_prefix() ends with a space; a name is padded to
+	// column 72 and follows one more space (seq_setwidth(), seq_pad()).
+	fmt.Fprintf(&b, " %08x %02x:%02x %d ", e.Offset, unix.Major(e.Dev), unix.Minor(e.Dev), e.Ino)
 	if e.Name != "" {
-		pad := 73 - b.Len()
-		if pad < 1 {
-			pad = 1
+		if pad := 72 - b.Len(); pad > 0 {
+			b.WriteString(strings.Repeat(" ", pad))
 		}
-		b.WriteString(strings.Repeat(" ", pad))
+		b.WriteByte(' ')
 		b.WriteString(e.Name)
 	}
 	return b.String()
