@@ -151,6 +151,14 @@ func topNorm(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// psWait starts three background sleeps (one in a subshell) and waits,
+// with builtins only (a fork would take a PID), until each has exec'd
+// sleep, so that ps sees the same processes in the same states on both
+// sides.
+const psWait = `sleep 3 & a=$!; sleep 3 & b=$!; (sleep 3 & echo $! > /tmp/r; wait) & ` +
+	`until [ -s /tmp/r ]; do :; done; read -r c < /tmp/r; ` +
+	`for p in $a $b $c; do n=; until [ "$n" = sleep ]; do read -r n < /proc/$p/comm; done; done; `
+
 func TestCoreutils(t *testing.T) {
 	runDebCases(t, []debCase{
 		{name: "ls-l", argv: bash(`ls -l /etc /usr/share/doc/bash; ls -la /usr/lib/os-release; ls -ld /usr/bin /bin`)},
@@ -161,13 +169,13 @@ func TestCoreutils(t *testing.T) {
 		{name: "sed", argv: bash(`sed -n 's/^\([^:]*\):[^:]*:\([0-9]*\):.*/\2 \1/p' /etc/passwd; sed -e '1,3d' -e 's/:/ /g' /etc/group | head -3; printf 'a\nb\nc\n' > /tmp/s; sed -i '2i inserted' /tmp/s; cat /tmp/s`)},
 		{name: "awk", argv: bash(`awk -F: '{n[$7]++; s+=$3} END {for (k in n) print k, n[k] | "sort"; print NR, s}' /etc/passwd; awk 'BEGIN {printf "%.3f %d %s\n", atan2(1,1)*4, 2^20, toupper("gawk")}'`)},
 		{name: "tar-roundtrip", argv: bash(`set -e; cd /tmp; tar czf doc.tgz -C /usr/share doc; mkdir x; tar xzf doc.tgz -C x; (cd /usr/share && find doc -type f -exec sha256sum {} + | sort) > a; (cd x && find doc -type f -exec sha256sum {} + | sort) > b; cmp a b && echo identical; wc -l < a; tar tzf doc.tgz | sort | head -5; gzip -t doc.tgz && echo gzip ok`)},
-		{name: "ps-aux", argv: bash(`sleep 3 & sleep 3 & (sleep 3 & echo > /tmp/r; wait) & until [ -e /tmp/r ]; do :; done; ps aux; kill %1 %2 %3; wait`), norm: psNorm},
+		{name: "ps-aux", argv: bash(psWait + `ps aux; kill %1 %2 %3; wait`), norm: psNorm},
 		// Sorted by PID: the default %CPU order is checked by cpu-time.
-		{name: "top-b-n1", argv: bash(`sleep 3 & top -b -n1 -w 120 -o PID; echo "top status $?"; kill %1; wait`), norm: topNorm},
+		{name: "top-b-n1", argv: bash(`sleep 3 & a=$!; n=; until [ "$n" = sleep ]; do read -r n < /proc/$a/comm; done; top -b -n1 -w 120 -o PID; echo "top status $?"; kill %1; wait`), norm: topNorm},
 		// Processes that sleep use no CPU time: ps's TIME (utime+stime
 		// of /proc/PID/stat) stays 00:00:00.
 		{name: "cpu-time", argv: bash(`sleep 2 & sleep 1.5; ps -o pid,time,comm`)},
-		{name: "ps-o", argv: bash(`sleep 3 & ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
+		{name: "ps-o", argv: bash(`sleep 3 & a=$!; n=; until [ "$n" = sleep ]; do read -r n < /proc/$a/comm; done; ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
 	})
 }
 
