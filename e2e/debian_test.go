@@ -122,13 +122,36 @@ func psNorm(s string) string {
 			out = append(out, l)
 			continue
 		}
+		f[7] = waiterState(f[7], f[10])
 		out = append(out, strings.Join(append([]string{f[0], f[1], f[6], f[7]}, f[10:]...), " "))
 	}
 	return strings.Join(out, "\n")
 }
 
-// The ps cases wait (without forking) until every background process
-// exists, so that PIDs are handed out in the same order on both sides.
+// waiterState shows a process that is not the reader (ps or top) as
+// sleeping: natively the shell that forked the reader may still be
+// running on its way to wait4 when the reader looks, while the sandbox
+// shows every task but the reader asleep.
+func waiterState(state, cmd string) string {
+	if strings.HasPrefix(state, "R") && cmd != "ps" && cmd != "top" {
+		return "S" + state[1:]
+	}
+	return state
+}
+
+// psONorm applies waiterState to `ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args`.
+func psONorm(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 7 && f[0] != "PID" {
+			f[4] = waiterState(f[4], f[6])
+		}
+		out = append(out, strings.Join(f, " "))
+	}
+	return strings.Join(out, "\n")
+}
+
 // topNorm keeps what `top -b -n1` must get right: the task counts and,
 // per process, PID, USER, PR, NI, state and command. It drops what
 // measures the machine or the moment: the clock and uptime, CPU
@@ -142,8 +165,12 @@ func topNorm(s string) string {
 		case strings.HasPrefix(l, "top - "), strings.HasPrefix(l, "%Cpu"),
 			strings.HasPrefix(l, "MiB Mem"), strings.HasPrefix(l, "MiB Swap"):
 			out = append(out, f[0]+" ...")
+		case strings.HasPrefix(l, "Tasks:"):
+			// Running and sleeping counts depend on the shell's
+			// race to wait4 (see waiterState).
+			out = append(out, f[0]+" "+f[1]+" total ...")
 		case len(f) >= 12 && f[0] != "PID":
-			out = append(out, strings.Join(append([]string{f[0], f[1], f[2], f[3], f[7]}, f[11:]...), " "))
+			out = append(out, strings.Join(append([]string{f[0], f[1], f[2], f[3], waiterState(f[7], f[11])}, f[11:]...), " "))
 		default:
 			out = append(out, strings.Join(f, " "))
 		}
@@ -151,13 +178,18 @@ func topNorm(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// psWait starts three background sleeps (one in a subshell) and waits,
-// with builtins only (a fork would take a PID), until each has exec'd
-// sleep, so that ps sees the same processes in the same states on both
-// sides.
-const psWait = `sleep 3 & a=$!; sleep 3 & b=$!; (sleep 3 & echo $! > /tmp/r; wait) & ` +
-	`until [ -s /tmp/r ]; do :; done; read -r c < /tmp/r; ` +
-	`for p in $a $b $c; do n=; until [ "$n" = sleep ]; do read -r n < /proc/$p/comm; done; done; `
+// waitAsleep is a bash loop, builtins only (a fork would take a PID),
+// until each of the processes whose PIDs are listed has exec'd sleep and
+// is sleeping in it (state S), so that ps and top see the same processes
+// in the same states on both sides.
+func waitAsleep(pids string) string {
+	return `for p in ` + pids + `; do n=; s=; until [ "$n $s" = "(sleep) S" ]; do read -r _ n s _ < /proc/$p/stat; done; done; `
+}
+
+// psWait starts three background sleeps (one in a subshell) and waits
+// until they sleep.
+var psWait = `sleep 3 & a=$!; sleep 3 & b=$!; (sleep 3 & echo $! > /tmp/r; wait) & ` +
+	`until [ -s /tmp/r ]; do :; done; read -r c < /tmp/r; ` + waitAsleep("$a $b $c")
 
 func TestCoreutils(t *testing.T) {
 	runDebCases(t, []debCase{
@@ -171,11 +203,11 @@ func TestCoreutils(t *testing.T) {
 		{name: "tar-roundtrip", argv: bash(`set -e; cd /tmp; tar czf doc.tgz -C /usr/share doc; mkdir x; tar xzf doc.tgz -C x; (cd /usr/share && find doc -type f -exec sha256sum {} + | sort) > a; (cd x && find doc -type f -exec sha256sum {} + | sort) > b; cmp a b && echo identical; wc -l < a; tar tzf doc.tgz | sort | head -5; gzip -t doc.tgz && echo gzip ok`)},
 		{name: "ps-aux", argv: bash(psWait + `ps aux; kill %1 %2 %3; wait`), norm: psNorm},
 		// Sorted by PID: the default %CPU order is checked by cpu-time.
-		{name: "top-b-n1", argv: bash(`sleep 3 & a=$!; n=; until [ "$n" = sleep ]; do read -r n < /proc/$a/comm; done; top -b -n1 -w 120 -o PID; echo "top status $?"; kill %1; wait`), norm: topNorm},
+		{name: "top-b-n1", argv: bash(`sleep 3 & a=$!; ` + waitAsleep("$a") + `top -b -n1 -w 120 -o PID; echo "top status $?"; kill %1; wait`), norm: topNorm},
 		// Processes that sleep use no CPU time: ps's TIME (utime+stime
 		// of /proc/PID/stat) stays 00:00:00.
 		{name: "cpu-time", argv: bash(`sleep 2 & sleep 1.5; ps -o pid,time,comm`)},
-		{name: "ps-o", argv: bash(`sleep 3 & a=$!; n=; until [ "$n" = sleep ]; do read -r n < /proc/$a/comm; done; ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`)},
+		{name: "ps-o", argv: bash(`sleep 3 & a=$!; ` + waitAsleep("$a") + `ps -eo pid,ppid,pgid,sid,stat,nlwp,comm,args --sort pid; kill $!; wait`), norm: psONorm},
 	})
 }
 
