@@ -164,7 +164,10 @@ func topNorm(s string) string {
 		switch {
 		case strings.HasPrefix(l, "top - "), strings.HasPrefix(l, "%Cpu"),
 			strings.HasPrefix(l, "MiB Mem"), strings.HasPrefix(l, "MiB Swap"):
-			out = append(out, f[0]+" ...")
+			// The label only: "%Cpu(s):100.0 us" has no space after
+			// the colon.
+			label, _, _ := strings.Cut(l, ":")
+			out = append(out, label+": ...")
 		case strings.HasPrefix(l, "Tasks:"):
 			// Running and sleeping counts depend on the shell's
 			// race to wait4 (see waiterState).
