@@ -12,7 +12,8 @@
  *   fallocate -> ESPIPE; mmap -> ENODEV; fchmod works
  * - FIONREAD counts queued bytes; zero-length read and write return 0
  * - O_DIRECT packet mode: one packet per read, the rest of a short-read
- *   packet is discarded; readv/writev across iovecs
+ *   packet is discarded; readv/writev across iovecs, each one transfer
+ *   (one packet; a writev of PIPE_BUF bytes in all is atomic)
  */
 #include "t.h"
 #include <sys/ioctl.h>
@@ -112,6 +113,10 @@ int main(void)
 		EXPECT_EQ("writev 5", writev(p[1], ov, 3), 5);
 		EXPECT_EQ("read writev data", read(p[0], b, sizeof b), 5);
 		CHECK("writev data", memcmp(b, "abcde", 5) == 0);
+		/* Every iovec is range-checked before anything moves. */
+		struct iovec bad[2] = {{"ok", 2}, {(void *)0xffffffffffff0000UL, 0}};
+		EXPECT_ERRNO("writev with a kernel-half iovec -> EFAULT", writev(p[1], bad, 2), EFAULT);
+		CHECK("nothing written", ioctl(p[0], FIONREAD, &avail) == 0 && avail == 0);
 	}
 	close(p[0]);
 	close(p[1]);
@@ -139,6 +144,20 @@ int main(void)
 		EXPECT_EQ("big packet write", write(p[1], big, sizeof big), sizeof big);
 		EXPECT_EQ("first page packet", read(p[0], in, sizeof in), 4096);
 		EXPECT_EQ("second packet", read(p[0], in, sizeof in), sizeof big - 4096);
+	}
+	/* readv and writev are one transfer: one packet each. */
+	{
+		char a[2], b[10];
+		struct iovec ov[2] = {{"ab", 2}, {"cde", 3}};
+		EXPECT_EQ("writev of a packet", writev(p[1], ov, 2), 5);
+		EXPECT_EQ("writev made one packet", read(p[0], buf, sizeof buf), 5);
+		EXPECT_EQ("packet for readv", write(p[1], "second", 6), 6);
+		EXPECT_EQ("packet after it", write(p[1], "x", 1), 1);
+		struct iovec iv[2] = {{a, sizeof a}, {b, sizeof b}};
+		memset(b, 0, sizeof b);
+		EXPECT_EQ("readv reads one packet across iovecs", readv(p[0], iv, 2), 6);
+		CHECK("readv packet data", memcmp(a, "se", 2) == 0 && memcmp(b, "cond", 4) == 0);
+		EXPECT_EQ("next packet", read(p[0], buf, sizeof buf), 1);
 	}
 	/* F_SETFL can turn packet mode off on the writer. */
 	SYSOK("F_SETFL clears O_DIRECT", fcntl(p[1], F_SETFL, O_NONBLOCK));

@@ -15,6 +15,7 @@
 #include "t.h"
 #include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 static int queued(int fd)
@@ -88,6 +89,10 @@ int main(void)
 	EXPECT_EQ("1 byte in a 16th page", write(p[1], big, 1), 1);
 	EXPECT_ERRNO("PIPE_BUF write never split -> EAGAIN", write(p[1], big, 4096), EAGAIN);
 	EXPECT_EQ("nothing went in", queued(p[0]), 15 * 4096 + 1);
+	{
+		struct iovec iv[2] = {{big, 2048}, {big, 2048}};
+		EXPECT_ERRNO("writev of PIPE_BUF in all is atomic too", writev(p[1], iv, 2), EAGAIN);
+	}
 	EXPECT_EQ("4095 bytes share the last page", write(p[1], big, 4095), 4095);
 	EXPECT_ERRNO("now full", write(p[1], big, 1), EAGAIN);
 	EXPECT_EQ("drain", read(p[0], in, sizeof in), 65536);

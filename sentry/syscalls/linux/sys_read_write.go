@@ -257,6 +257,119 @@ func vectorIO(t *kernel.Task, iovs []kernel.Iovec, one func(addr uintptr, n uint
 	return uintptr(total), nil
 }
 
+// iovTotal returns the bytes iovs name and whether they fit one sentry
+// buffer (ioChunk). Such readv/writev calls are one read or write of the
+// file, as Linux passes the whole array to one ->read_iter/->write_iter:
+// a packet-mode pipe then sees one packet, a pipe write of at most
+// PIPE_BUF bytes in all stays atomic, and O_APPEND appends them at once.
+// Larger ones go iovec by iovec in chunks (vectorIO).
+func iovTotal(iovs []kernel.Iovec) (uint64, bool) {
+	var total uint64
+	for _, iov := range iovs {
+		total += iov.Len
+		if iov.Len > ioChunk || total > ioChunk {
+			return 0, false
+		}
+	}
+	return total, true
+}
+
+// checkIovecs is import_iovec()'s access_ok() on every iovec before any
+// data moves: one outside the user half (even an empty one) fails the
+// whole call with EFAULT.
+func checkIovecs(iovs []kernel.Iovec) error {
+	for _, iov := range iovs {
+		if iov.Base > taskSize {
+			return unix.EFAULT
+		}
+		if err := checkUserRange(iov.Base, iov.Len); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scatterRead reads once into a buffer as large as the leading iovecs
+// whose memory is mapped (a stream cannot take bytes back, so the
+// destination is checked first, as readToUser does), then copies the
+// bytes out iovec by iovec. EFAULT if the first iovec with bytes is
+// unmapped. (Linux fails a pipe read with EFAULT, leaving the data
+// queued, when a later iovec faults; here the mapped prefix is read.)
+func scatterRead(t *kernel.Task, iovs []kernel.Iovec, total uint64, rd readFn) (uintptr, error) {
+	var usable uint64
+	for _, iov := range iovs {
+		if iov.Len == 0 {
+			continue
+		}
+		if checkMapped(t, iov.Base, iov.Len) != nil {
+			if usable == 0 {
+				return 0, unix.EFAULT
+			}
+			break
+		}
+		usable += iov.Len
+	}
+	if usable == 0 {
+		return 0, nil
+	}
+	buf := make([]byte, usable)
+	n, err := rd(buf)
+	if n <= 0 {
+		return 0, err
+	}
+	done := 0
+	for _, iov := range iovs {
+		if done == n {
+			break
+		}
+		c := min(int(iov.Len), n-done)
+		if cerr := t.CopyOutBytes(iov.Base, buf[done:done+c]); cerr != nil {
+			// Mapped a moment ago; the data read so far is lost
+			// beyond what was copied.
+			if done == 0 {
+				return 0, cerr
+			}
+			break
+		}
+		done += c
+	}
+	return uintptr(done), nil
+}
+
+// gatherWrite copies the iovecs into one buffer, up to the first one that
+// is unreadable (EFAULT if that is the first with bytes), and writes it
+// once, as a regular file's write stops at a fault. Bytes written with an error are reported
+// as a count, with SIGPIPE for EPIPE (see writeFromUser).
+func gatherWrite(t *kernel.Task, iovs []kernel.Iovec, total uint64, wr writeFn) (uintptr, error) {
+	buf := make([]byte, 0, total)
+	for _, iov := range iovs {
+		if iov.Len == 0 {
+			continue
+		}
+		at := len(buf)
+		buf = buf[:at+int(iov.Len)]
+		if t.CopyInBytes(iov.Base, buf[at:]) != nil {
+			buf = buf[:at]
+			if at == 0 {
+				return 0, unix.EFAULT
+			}
+			break
+		}
+	}
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	n, err := wr(buf)
+	if err != nil && n > 0 {
+		sigpipeOnEPIPE(t, err)
+		return uintptr(n), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uintptr(n), nil
+}
+
 // readv is readv(2) and preadv(2); off < 0 means the file position.
 func readv(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, positional bool) (uintptr, error) {
 	f, err := getFile(t, fd)
@@ -273,6 +386,17 @@ func readv(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, pos
 	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
 	if err != nil {
 		return 0, err
+	}
+	if total, ok := iovTotal(iovs); ok {
+		if err := checkIovecs(iovs); err != nil {
+			return 0, err
+		}
+		return scatterRead(t, iovs, total, func(dst []byte) (int, error) {
+			if !positional {
+				return f.Read(t, dst)
+			}
+			return f.PReadCtx(t, dst, off)
+		})
 	}
 	return vectorIO(t, iovs, func(addr uintptr, n uint64) (uint64, error) {
 		return readToUser(t, addr, n, func(dst []byte) (int, error) {
@@ -302,6 +426,19 @@ func writev(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, po
 	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
 	if err != nil {
 		return 0, err
+	}
+	if total, ok := iovTotal(iovs); ok {
+		if err := checkIovecs(iovs); err != nil {
+			return 0, err
+		}
+		n, err := gatherWrite(t, iovs, total, func(src []byte) (int, error) {
+			if !positional {
+				return f.Write(t, src)
+			}
+			return f.PWrite(t, src, off)
+		})
+		sigpipeOnEPIPE(t, err)
+		return n, err
 	}
 	n, err := vectorIO(t, iovs, func(addr uintptr, n uint64) (uint64, error) {
 		return writeFromUser(t, addr, n, func(src []byte) (int, error) {
