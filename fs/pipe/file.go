@@ -34,9 +34,6 @@ type end struct {
 	releaseOnce sync.Once
 }
 
-// Pipe returns the file's pipe.
-func (e *end) Pipe() *Pipe { return e.pipe }
-
 // Read implements vfs.FileImpl (pipe_read()).
 func (e *end) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
 	return e.pipe.Read(ctx, dst, fd.StatusFlags()&unix.O_NONBLOCK != 0)
@@ -119,6 +116,9 @@ func (i *inode) stat(p *Pipe) vfs.Stat {
 	st.Atime, st.Mtime, st.Ctime = p.atime, p.mtime, p.ctime
 	p.mu.Unlock()
 	st.Dev = i.dev
+	// pipefs keeps no birth time.
+	st.Mask &^= unix.STATX_BTIME
+	st.Btime = vfs.Timespec{}
 	return st
 }
 

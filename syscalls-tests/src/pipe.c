@@ -65,6 +65,12 @@ int main(void)
 	EXPECT_EQ("blksize 4096", st.st_blksize, 4096);
 	EXPECT_EQ("owner euid", st.st_uid, geteuid());
 	CHECK("both ends one inode", st.st_ino == st1.st_ino && st.st_dev == st1.st_dev);
+	{
+		struct statx sx;
+		CHECK("statx: basic stats, no birth time",
+		      statx(p[0], "", AT_EMPTY_PATH, STATX_ALL, &sx) == 0 &&
+			      (sx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS && !(sx.stx_mask & STATX_BTIME));
+	}
 	MUST("second pipe", pipe(q));
 	MUST("fstat q", fstat(q[0], &sq));
 	CHECK("another pipe another inode", sq.st_ino != st.st_ino && sq.st_dev == st.st_dev);
