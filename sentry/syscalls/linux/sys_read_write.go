@@ -312,7 +312,8 @@ func scatterRead(t *kernel.Task, iovs []kernel.Iovec, total uint64, rd readFn) (
 	if usable == 0 {
 		return 0, nil
 	}
-	buf := make([]byte, usable)
+	buf, put := ioBuffer(usable)
+	defer put()
 	n, err := rd(buf)
 	if n <= 0 {
 		return 0, err
@@ -341,7 +342,9 @@ func scatterRead(t *kernel.Task, iovs []kernel.Iovec, total uint64, rd readFn) (
 // once, as a regular file's write stops at a fault. Bytes written with an error are reported
 // as a count, with SIGPIPE for EPIPE (see writeFromUser).
 func gatherWrite(t *kernel.Task, iovs []kernel.Iovec, total uint64, wr writeFn) (uintptr, error) {
-	buf := make([]byte, 0, total)
+	buf, put := ioBuffer(total)
+	defer put()
+	buf = buf[:0]
 	for _, iov := range iovs {
 		if iov.Len == 0 {
 			continue
