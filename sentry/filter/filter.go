@@ -147,8 +147,10 @@ func Rules() []seccomp.Rule {
 		{Name: "pwrite64", Why: "donated host files (fs/gofer)"},
 		{Name: "lseek", Why: "host stdio and donated files' offsets"},
 		{Name: "close", Why: "descriptors the sentry owns (donated files, duplicates)"},
-		{Name: "fcntl", Why: "Go netpoller sets O_NONBLOCK; fs/host reads status flags; F_DUPFD_CLOEXEC", Any: []seccomp.Match{
+		{Name: "fcntl", Why: "Go netpoller sets O_NONBLOCK; fs/host reads status flags and the app's F_GETPIPE_SZ/F_SETPIPE_SZ on host pipes (at most 1 MiB); F_DUPFD_CLOEXEC", Any: []seccomp.Match{
 			{seccomp.Eq(1, unix.F_GETFL, "cmd == F_GETFL")},
+			{seccomp.Eq(1, unix.F_GETPIPE_SZ, "cmd == F_GETPIPE_SZ")},
+			{seccomp.Eq(1, unix.F_SETPIPE_SZ, "cmd == F_SETPIPE_SZ")},
 			{seccomp.Eq(1, unix.F_SETFL, "cmd == F_SETFL")},
 			{seccomp.Eq(1, unix.F_GETFD, "cmd == F_GETFD")},
 			{seccomp.Eq(1, unix.F_SETFD, "cmd == F_SETFD")},

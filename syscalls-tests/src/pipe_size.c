@@ -5,7 +5,8 @@
  *   both ends, and fails with EBUSY below the slots in use; up to
  *   /proc/sys/fs/pipe-max-size (1 MiB) needs no privilege (beyond needs
  *   CAP_SYS_RESOURCE, which differs between hosts: not checked here)
- * - F_GETPIPE_SZ on a regular file or /dev/null -> EBADF
+ * - F_GETPIPE_SZ on a regular file or /dev/null -> EBADF; on the host pipe
+ *   the harness makes stdout, it reports and changes the host pipe
  * - non-blocking: a big write fills the pipe to capacity and returns the
  *   count, then EAGAIN; a write of at most PIPE_BUF goes in whole or not
  *   at all; small writes share a page
@@ -59,6 +60,16 @@ int main(void)
 	f = open("/dev/null", O_RDWR);
 	EXPECT_ERRNO("F_GETPIPE_SZ /dev/null -> EBADF", fcntl(f, F_GETPIPE_SZ), EBADF);
 	close(f);
+
+	/* The harness's stdout is a host pipe: its size is the host's. */
+	{
+		struct stat so;
+		int isfifo = fstat(1, &so) == 0 && S_ISFIFO(so.st_mode);
+		CHECK("host stdout pipe: F_GETPIPE_SZ", !isfifo || fcntl(1, F_GETPIPE_SZ) == 65536);
+		CHECK("host stdout pipe: F_SETPIPE_SZ", !isfifo || fcntl(1, F_SETPIPE_SZ, 131072) == 131072);
+		CHECK("host stdout pipe: new size", !isfifo || fcntl(1, F_GETPIPE_SZ) == 131072);
+		EXPECT_ERRNO("stdin (/dev/null): F_GETPIPE_SZ -> EBADF", fcntl(0, F_GETPIPE_SZ), EBADF);
+	}
 
 	/* EBUSY: three pages in use. */
 	EXPECT_EQ("set 64 KiB", fcntl(p[1], F_SETPIPE_SZ, 65536), 65536);
