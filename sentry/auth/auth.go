@@ -32,6 +32,10 @@ type Credentials struct {
 	ExtraGIDs                              []uint32
 
 	PermittedCaps, InheritableCaps, EffectiveCaps, BoundingCaps, AmbientCaps uint64
+
+	// KeepCaps is PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS): a UID change away
+	// from root keeps the permitted set. Cleared by execve.
+	KeepCaps bool
 }
 
 // NewRootCredentials returns credentials for uid 0 with every capability, as

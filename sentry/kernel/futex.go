@@ -24,11 +24,15 @@ type futexTable struct {
 	mu sync.Mutex
 	// waiters is protected by mu.
 	waiters map[mm.FutexKey][]*futexWaiter
+	// pi are the FUTEX_LOCK_PI waiters, FIFO per key (futex_pi.go).
+	// Protected by mu.
+	pi map[mm.FutexKey][]*piWaiter
 }
 
 func (ft *futexTable) init() {
 	if ft.waiters == nil {
 		ft.waiters = make(map[mm.FutexKey][]*futexWaiter)
+		ft.pi = make(map[mm.FutexKey][]*piWaiter)
 	}
 }
 

@@ -69,6 +69,10 @@ type Task struct {
 	// times are the task's CPU times; atomic.
 	times taskTimes
 
+	// sched are the scheduling attributes (task_sched.go). Protected by
+	// Kernel.mu.
+	sched SchedAttr
+
 	// restartBlock resumes the syscall that returned
 	// ERESTART_RESTARTBLOCK when restart_syscall(2) is called (struct
 	// restart_block).

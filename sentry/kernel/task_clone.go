@@ -82,6 +82,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		startTime:   time.Now(),
 		interruptCh: make(chan struct{}, 1),
 		noNewPrivs:  t.noNewPrivs,
+		sched:       t.Sched(),
 	}
 	// A thread starts with no alternate stack (copy_process() clears
 	// sas_ss_sp for CLONE_VM without CLONE_VFORK); fork and vfork keep it.

@@ -3,6 +3,8 @@ package kernel
 import (
 	"path"
 
+	"pangolin/fs/vfs"
+	"pangolin/sentry/auth"
 	"pangolin/sentry/loader"
 )
 
@@ -17,18 +19,46 @@ type ExecFile = loader.File
 //
 // Preconditions: called on t's goroutine.
 func (t *Task) execLocked(filename string, argv, envv []string) error {
+	return t.execImage(filename, nil, argv, envv)
+}
+
+// execImage is execLocked with the first file already opened (execveat(2)
+// resolves it relative to a directory descriptor, or is handed the file
+// itself); first is nil to open filename through the kernel's Opener. The
+// first file is consumed.
+func (t *Task) execImage(filename string, first ExecFile, argv, envv []string) error {
 	if len(argv) == 0 {
 		// Linux substitutes an empty argv[0] (since 5.18).
 		argv = []string{""}
 	}
 	newMM, err := t.k.newMM()
 	if err != nil {
+		if first != nil {
+			first.Close()
+		}
 		return err
 	}
+	var newCreds *auth.Credentials
+	var exe string
 	newMM.SetOwnerPID(t.tg.pid)
 	res, err := loader.Load(loader.Args{
 		Open: func(p string) (loader.File, error) {
-			return t.k.Opener(t, p)
+			f := first
+			first = nil
+			if f == nil {
+				var err error
+				if f, err = t.k.Opener(t, p); err != nil {
+					return nil, err
+				}
+			}
+			// /proc/PID/exe is the absolute path of the file finally
+			// loaded (the ELF, not a script), whatever name execve
+			// was given.
+			exe = p
+			if fd, ok := f.(*vfs.FileDescription); ok {
+				exe = fd.PathName(t.fsc.Root())
+			}
+			return f, nil
 		},
 		Filename:   filename,
 		Argv:       argv,
@@ -39,6 +69,10 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 		EUID:       t.creds.EffectiveUID,
 		GID:        t.creds.RealGID,
 		EGID:       t.creds.EffectiveGID,
+		BinaryCreds: func(f loader.File) (uid, euid, gid, egid uint32, secure bool) {
+			newCreds, secure = t.binaryCreds(f)
+			return newCreds.RealUID, newCreds.EffectiveUID, newCreds.RealGID, newCreds.EffectiveGID, secure
+		},
 	})
 	if err != nil {
 		newMM.DecUsers()
@@ -49,9 +83,12 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 		newMM.DecUsers()
 		return err
 	}
+	if newCreds != nil {
+		t.SetCredentials(newCreds)
+	}
 	old := t.mm
 	t.mm = newMM
-	t.exe = res.Filename
+	t.exe = exe
 	if old != nil {
 		old.DecUsers()
 	}
@@ -86,6 +123,12 @@ func (t *Task) execLocked(filename string, argv, envv []string) error {
 // Execve implements the sentry side of execve(2) for the syscall layer.
 func (t *Task) Execve(filename string, argv, envv []string) error {
 	return t.execLocked(filename, argv, envv)
+}
+
+// ExecveFile implements execveat(2): f is the opened program, shown as
+// filename (/proc/PID/exe, AT_EXECFN). It consumes f.
+func (t *Task) ExecveFile(f ExecFile, filename string, argv, envv []string) error {
+	return t.execImage(filename, f, argv, envv)
 }
 
 // Exe returns the path of the task's executable (for /proc/PID/exe).
@@ -144,4 +187,23 @@ func (t *Task) deThread() error {
 	tg.mu.Unlock()
 	k.mu.Unlock()
 	return nil
+}
+
+// binaryCreds returns the credentials for running binary f (see
+// execCreds). Files that cannot report their mode and owner (only
+// test doubles) run with unchanged IDs.
+func (t *Task) binaryCreds(f loader.File) (*auth.Credentials, bool) {
+	fd, ok := f.(*vfs.FileDescription)
+	if !ok {
+		return t.execCreds(0, 0, 0, true)
+	}
+	st, err := fd.Stat()
+	if err != nil {
+		return t.execCreds(0, 0, 0, true)
+	}
+	nosuid := true
+	if vd := fd.VirtualDentry(); vd.Mount != nil {
+		nosuid = vd.Mount.Flags().NoSuid
+	}
+	return t.execCreds(st.Mode, st.UID, st.GID, nosuid)
 }

@@ -314,8 +314,7 @@ func (t *Task) exitRobustList() {
 	pending := uintptr(le.Uint64(h[16:]))
 	// An entry's low bit marks a PI futex; the word is at entry+offset.
 	handle := func(entry uintptr) {
-		entry &^= 1
-		t.handleDeadOwner(uintptr(int64(entry) + off))
+		t.handleDeadOwner(uintptr(int64(entry&^1)+off), entry&1 != 0)
 	}
 	for i := 0; next != head && i < robustListLimit; i++ {
 		if next == 0 {
@@ -338,8 +337,8 @@ func (t *Task) exitRobustList() {
 
 // handleDeadOwner is handle_futex_death(): if the futex word at addr names
 // t as its owner, set FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and wake a
-// waiter.
-func (t *Task) handleDeadOwner(addr uintptr) {
+// waiter. A PI futex with waiters goes straight to the first of them.
+func (t *Task) handleDeadOwner(addr uintptr, pi bool) {
 	if addr&3 != 0 {
 		return
 	}
@@ -350,6 +349,9 @@ func (t *Task) handleDeadOwner(addr uintptr) {
 	for {
 		v := word.Load()
 		if v&futexTIDMask != uint32(t.tid) {
+			return
+		}
+		if pi && v&futexWaiters != 0 && t.handOffDeadPI(addr, v) {
 			return
 		}
 		nv := v&futexWaiters | futexOwnerDied

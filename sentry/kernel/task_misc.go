@@ -137,3 +137,47 @@ func (t *Task) TakeRestartBlock() func(*Task) (uintptr, error) {
 	t.restartBlock = nil
 	return fn
 }
+
+// SetPdeathsig implements PR_SET_PDEATHSIG (0 clears it).
+func (t *Task) SetPdeathsig(sig int) {
+	t.k.mu.Lock()
+	t.pdeathsig = sig
+	t.k.mu.Unlock()
+}
+
+// Pdeathsig returns PR_GET_PDEATHSIG's signal.
+func (t *Task) Pdeathsig() int {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.pdeathsig
+}
+
+// SetSubreaper implements PR_SET_CHILD_SUBREAPER: descendants that lose
+// their parent are reparented to the nearest subreaper ancestor.
+func (tg *ThreadGroup) SetSubreaper(on bool) {
+	k := tg.leader.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg.subreaper = on
+	if !on {
+		return
+	}
+	// Mark existing descendants, so their exit looks up the tree
+	// (has_child_subreaper).
+	var mark func(*ThreadGroup)
+	mark = func(p *ThreadGroup) {
+		for c := range p.children {
+			c.hasSubreaper = true
+			mark(c)
+		}
+	}
+	mark(tg)
+}
+
+// Subreaper reports PR_GET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) Subreaper() bool {
+	k := tg.leader.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return tg.subreaper
+}

@@ -40,6 +40,13 @@ type Args struct {
 	StackLimit uint64
 	UID, EUID  uint32
 	GID, EGID  uint32
+	// Secure is AT_SECURE (a set-ID or capability-gaining exec).
+	Secure bool
+	// BinaryCreds, if set, is called with the binary that will be loaded
+	// (after #! scripts are resolved; a script's own set-ID bits never
+	// count, as in Linux) before the stack is built, and returns the IDs
+	// and AT_SECURE the new image runs with (bprm_fill_uid()).
+	BinaryCreds func(f File) (uid, euid, gid, egid uint32, secure bool)
 }
 
 // Result describes the loaded image.
@@ -92,6 +99,9 @@ func Load(a Args) (*Result, error) {
 			argv = nargv
 			filename = interp
 			continue
+		}
+		if a.BinaryCreds != nil {
+			a.UID, a.EUID, a.GID, a.EGID, a.Secure = a.BinaryCreds(f)
 		}
 		res, err := loadELF(a, f, filename, argv, execfn)
 		f.Close()

@@ -110,7 +110,7 @@ func buildStack(a Args, m *mm.MemoryManager, top uintptr, argv []string, execfn 
 		auxEntry{atEUID, uint64(a.EUID)},
 		auxEntry{atGID, uint64(a.GID)},
 		auxEntry{atEGID, uint64(a.EGID)},
-		auxEntry{atSecure, 0},
+		auxEntry{atSecure, boolWord(a.Secure)},
 		auxEntry{atRandom, uint64(randAddr)},
 		auxEntry{atHwcap2, hostAuxv(atHwcap2)},
 		auxEntry{atExecfn, uint64(execfnAddr)},
@@ -142,4 +142,11 @@ func buildStack(a Args, m *mm.MemoryManager, top uintptr, argv []string, execfn 
 		return 0, err
 	}
 	return sp, nil
+}
+
+func boolWord(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

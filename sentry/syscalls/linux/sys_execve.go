@@ -1,8 +1,12 @@
 package linux
 
 import (
+	"fmt"
+	"strings"
+
 	"golang.org/x/sys/unix"
 
+	"pangolin/fs/vfs"
 	"pangolin/sentry/arch"
 	"pangolin/sentry/kernel"
 )
@@ -66,6 +70,68 @@ func Execve(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.ENOENT
 	}
 	if err := t.Execve(path, argv, envv); err != nil {
+		return 0, err
+	}
+	return 0, kernel.ErrNoReturn
+}
+
+func init() {
+	registerFamily(map[uintptr]kernel.Syscall{
+		unix.SYS_EXECVEAT: sup("execveat", Execveat),
+	})
+}
+
+// Execveat implements Linux syscall execveat(2): the program is path
+// relative to dirfd, or with AT_EMPTY_PATH and an empty path the file
+// dirfd refers to (fexecve(3)). The new image's name (/proc/PID/exe,
+// AT_EXECFN) is /dev/fd/N/path or /dev/fd/N as Linux makes it, unless the
+// path is absolute or relative to the working directory.
+func Execveat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	dirfd, flags := args[0].Int(), args[4].Int()
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
+	}
+	path, err := t.CopyInPath(args[1].Pointer())
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	argv, err := copyInVector(t, args[2].Pointer(), &total)
+	if err != nil {
+		return 0, err
+	}
+	envv, err := copyInVector(t, args[3].Pointer(), &total)
+	if err != nil {
+		return 0, err
+	}
+	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
+		return 0, unix.ENOENT
+	}
+	dir, err := getDirFile(t, dirfd)
+	if err != nil {
+		return 0, err
+	}
+	defer putFile(dir)
+	var f *vfs.FileDescription
+	name := path
+	switch {
+	case path == "":
+		if dir == nil {
+			// AT_FDCWD with AT_EMPTY_PATH: the working directory.
+			return 0, unix.EACCES
+		}
+		f, err = t.VFS().OpenExecVD(t, dir.VirtualDentry())
+		name = fmt.Sprintf("/dev/fd/%d", dirfd)
+	default:
+		f, err = t.VFS().OpenExec(t, t.FSContext(), dir, path, flags&unix.AT_SYMLINK_NOFOLLOW != 0)
+		if dir != nil && !strings.HasPrefix(path, "/") {
+			name = fmt.Sprintf("/dev/fd/%d/%s", dirfd, path)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := t.ExecveFile(f, name, argv, envv); err != nil {
 		return 0, err
 	}
 	return 0, kernel.ErrNoReturn

@@ -16,22 +16,27 @@ const (
 	futexRequeue       = 3
 	futexCmpRequeue    = 4
 	futexWakeOp        = 5
+	futexLockPI        = 6
+	futexUnlockPI      = 7
+	futexTrylockPI     = 8
 	futexWaitBitset    = 9
 	futexWakeBitset    = 10
+	futexLockPI2       = 13
 	futexPrivateFlag   = 128
 	futexClockRealtime = 256
 	futexBitsetAll     = ^uint32(0)
 )
 
-// Futex implements Linux syscall futex(2). Priority-inheritance operations
-// are not implemented (ENOSYS); glibc only uses them for PI mutexes.
+// Futex implements Linux syscall futex(2). The requeue-to-PI operations
+// (FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI) are not implemented
+// (ENOSYS); glibc uses them only for condition variables on PI mutexes.
 func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	addr := args[0].Pointer()
 	op := args[1].Int()
 	val := args[2].Uint()
 	private := op&futexPrivateFlag != 0
 	cmd := op &^ (futexPrivateFlag | futexClockRealtime)
-	if op&futexClockRealtime != 0 && cmd != futexWaitBitset {
+	if op&futexClockRealtime != 0 && cmd != futexWaitBitset && cmd != futexLockPI2 {
 		return 0, unix.ENOSYS
 	}
 	switch cmd {
@@ -76,6 +81,26 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 		n, err := t.FutexRequeue(addr, args[4].Pointer(), int(val), nreq, cmd == futexCmpRequeue, args[5].Uint(), private)
 		return uintptr(n), err
+	case futexLockPI, futexLockPI2, futexTrylockPI:
+		var deadline time.Time
+		if tp := args[3].Pointer(); tp != 0 && cmd != futexTrylockPI {
+			ns, err := copyInTimespec(t, tp)
+			if err != nil {
+				return 0, err
+			}
+			// An absolute time: CLOCK_REALTIME for FUTEX_LOCK_PI,
+			// CLOCK_MONOTONIC for FUTEX_LOCK_PI2 unless it asks for
+			// the real-time clock.
+			clock := int32(clockRealtime)
+			if cmd == futexLockPI2 && op&futexClockRealtime == 0 {
+				clock = clockMonotonic
+			}
+			now, _ := clockNow(t, clock)
+			deadline = time.Now().Add(time.Duration(ns - now))
+		}
+		return 0, t.FutexLockPI(addr, private, cmd == futexTrylockPI, deadline)
+	case futexUnlockPI:
+		return 0, t.FutexUnlockPI(addr, private)
 	case futexWakeOp:
 		n, err := t.FutexWakeOp(addr, args[4].Pointer(), int(int32(val)), int(int32(args[3].Uint())), args[5].Uint(), private)
 		return uintptr(n), err

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"pangolin/sentry/arch"
@@ -59,8 +61,42 @@ func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			return 1, nil
 		}
 		return 0, nil
-	case unix.PR_GET_KEEPCAPS, unix.PR_GET_TIMERSLACK:
+	case unix.PR_CAPBSET_DROP:
+		return 0, t.DropBoundingCap(int(args[1].Int()))
+	case unix.PR_SET_KEEPCAPS:
+		if v := args[1].Uint64(); v > 1 {
+			return 0, unix.EINVAL
+		}
+		t.SetKeepCaps(args[1].Uint64() == 1)
 		return 0, nil
+	case unix.PR_GET_KEEPCAPS:
+		if t.Credentials().KeepCaps {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_SET_PDEATHSIG:
+		sig := args[1].Uint64()
+		if sig > kernel.NumSignals {
+			return 0, unix.EINVAL
+		}
+		t.SetPdeathsig(int(sig))
+		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(t.Pdeathsig()))
+		return 0, t.CopyOutBytes(args[1].Pointer(), b[:])
+	case unix.PR_SET_CHILD_SUBREAPER:
+		t.ThreadGroup().SetSubreaper(args[1].Uint64() != 0)
+		return 0, nil
+	case unix.PR_GET_CHILD_SUBREAPER:
+		var b [4]byte
+		if t.ThreadGroup().Subreaper() {
+			b[0] = 1
+		}
+		return 0, t.CopyOutBytes(args[1].Pointer(), b[:])
+	case unix.PR_GET_TIMERSLACK:
+		// The default timer slack, 50 µs.
+		return 50000, nil
 	case unix.PR_MCE_KILL_GET:
 		return 0, nil
 	}

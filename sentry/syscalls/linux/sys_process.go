@@ -254,31 +254,6 @@ func Getcpu(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // Getpriority implements Linux syscall getpriority(2); every task runs at
-// nice 0, reported as 20 - nice.
-func Getpriority(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	which, who := args[0].Int(), args[1].Int()
-	if which < 0 || which > 2 {
-		return 0, unix.EINVAL
-	}
-	if which == 0 && who != 0 && t.Kernel().TaskByTID(who) == nil {
-		return 0, unix.ESRCH
-	}
-	return 20, nil
-}
 
 // Setpriority implements Linux syscall setpriority(2). Nice values are
 // accepted (raising priority needs CAP_SYS_NICE) but do not change
-// scheduling.
-func Setpriority(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	which, who, prio := args[0].Int(), args[1].Int(), args[2].Int()
-	if which < 0 || which > 2 {
-		return 0, unix.EINVAL
-	}
-	if which == 0 && who != 0 && t.Kernel().TaskByTID(who) == nil {
-		return 0, unix.ESRCH
-	}
-	if prio < 0 && !t.Credentials().HasCapability(23 /* CAP_SYS_NICE */) {
-		return 0, unix.EACCES
-	}
-	return 0, nil
-}
