@@ -152,13 +152,14 @@ int main(void)
 	t0 = now_ns(CLOCK_MONOTONIC);
 	s = spec(10 * MS, 10 * MS);
 	SYSOK("arm 10ms/10ms", timerfd_settime(fd, 0, &s, NULL));
-	usleep(105000);
+	usleep(205000);
 	SYSOK("read interval count", rd(fd, &v));
-	CHECK("at least 10 expirations in 105ms", v >= 10);
+	CHECK("at least 20 expirations in 205ms", v >= 20);
 	SYSOK("gettime running interval", timerfd_gettime(fd, &s));
 	CHECK("next expiry within the interval", ns(s.it_value) > 0 && ns(s.it_value) <= 10 * MS);
 	SYSOK("blocking read next period", rd(fd, &v));
-	CHECK("count restarts after a read", v >= 1 && v < 5);
+	/* Well below the 20 accumulated before, even on a loaded host. */
+	CHECK("count restarts after a read", v >= 1 && v < 20);
 
 	/* Absolute times. */
 	s = spec(now_ns(CLOCK_MONOTONIC) + 30 * MS, 0);
