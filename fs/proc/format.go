@@ -138,6 +138,7 @@ type taskStatus struct {
 	VmRSS, RssAnon           uint64
 	RssFile, RssShmem        uint64
 	VmData, VmStk            uint64
+	VmExe, VmLib             uint64
 	Threads                  int
 	SigQLimit                uint64
 	SigPnd, ShdPnd, SigBlk   uint64
@@ -191,8 +192,8 @@ func formatStatus(s *taskStatus) []byte {
 		kb("RssShmem", s.RssShmem)
 		kb("VmData", s.VmData)
 		kb("VmStk", s.VmStk)
-		kb("VmExe", 0)
-		kb("VmLib", 0)
+		kb("VmExe", s.VmExe)
+		kb("VmLib", s.VmLib)
 		kb("VmPTE", 0)
 		kb("VmSwap", 0)
 		kb("HugetlbPages", 0)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/fs/vfs"
+	"pangolin/sentry/auth"
 	"pangolin/sentry/kernel"
 	"pangolin/sentry/limits"
 	"pangolin/sentry/mm"
@@ -208,6 +209,10 @@ func (d *taskDir) genStatus(ctx vfs.Context) ([]byte, error) {
 			c := m.Counters()
 			s.RssAnon, s.RssFile, s.RssShmem = c.AnonRSS, c.FileRSS, c.ShmemRSS
 			s.VmData, s.VmStk = c.Data, c.Stack
+			s.VmExe = textSize(m)
+			if c.Exec > s.VmExe {
+				s.VmLib = c.Exec - s.VmExe
+			}
 		}
 		s.SigPnd, s.ShdPnd, s.SigBlk = t.SignalState()
 		s.Threads = len(threadsOf(k, tg))
@@ -253,6 +258,14 @@ func (d *taskDir) genStat(ctx vfs.Context) ([]byte, error) {
 			s.RSS = m.ResidentSize() / pageSize
 			s.ArgStart, s.ArgEnd = uint64(m.ArgStart), uint64(m.ArgEnd)
 			s.StartBrk = uint64(m.Counters().StartBrk)
+			if mayReadLayout(callerTask(ctx), t) {
+				// do_task_stat() shows the code and stack
+				// addresses only to a reader that may ptrace
+				// the task.
+				s.StartCode, s.EndCode = uint64(m.StartCode), uint64(m.EndCode)
+				s.StartStack = uint64(m.StartStack)
+			}
+			s.StartData, s.EndData = uint64(m.StartData), uint64(m.EndData)
 			s.EnvStart, s.EnvEnd = uint64(m.EnvStart), uint64(m.EnvEnd)
 		}
 		var shared uint64
@@ -273,12 +286,41 @@ func (d *taskDir) genStatm(vfs.Context) ([]byte, error) {
 	if m == nil {
 		return formatStatm(0, 0, 0, 0, 0), nil
 	}
-	// shared: file and shmem pages; data: data_vm + stack_vm
-	// (proc_pid_statm(), task_statm()). text needs the executable's
-	// code range, which the loader does not record: 0.
+	// shared: file and shmem pages; text: the executable's code;
+	// data: data_vm + stack_vm (proc_pid_statm(), task_statm()).
 	c := m.Counters()
 	return formatStatm(m.VirtualSize()/pageSize, m.ResidentSize()/pageSize,
-		(c.FileRSS+c.ShmemRSS)/pageSize, 0, (c.Data+c.Stack)/pageSize), nil
+		(c.FileRSS+c.ShmemRSS)/pageSize, textSize(m)/pageSize, (c.Data+c.Stack)/pageSize), nil
+}
+
+// textSize is the page-aligned size of the executable's code
+// (PAGE_ALIGN(end_code) - (start_code & PAGE_MASK), task_statm()).
+func textSize(m *mm.MemoryManager) uint64 {
+	start, end := uint64(m.StartCode)&^(pageSize-1), (uint64(m.EndCode)+pageSize-1)&^(pageSize-1)
+	if end <= start {
+		return 0
+	}
+	return end - start
+}
+
+// mayReadLayout reports whether reader may see t's code and stack
+// addresses in /proc/PID/stat: ptrace_may_access(PTRACE_MODE_READ_FSCREDS)
+// without the dumpable and LSM parts: the same thread group, or
+// CAP_SYS_PTRACE, or a reader whose fsuid and fsgid match all of t's
+// user and group IDs. A caller that is not a task (boot code) may.
+func mayReadLayout(reader, t *kernel.Task) bool {
+	if reader == nil || reader.ThreadGroup() == t.ThreadGroup() {
+		return true
+	}
+	rc, tc := reader.Credentials(), t.Credentials()
+	if rc == nil || tc == nil {
+		return false
+	}
+	if rc.HasCapability(auth.CapSysPtrace) {
+		return true
+	}
+	return rc.FSUID == tc.RealUID && rc.FSUID == tc.EffectiveUID && rc.FSUID == tc.SavedUID &&
+		rc.FSGID == tc.RealGID && rc.FSGID == tc.EffectiveGID && rc.FSGID == tc.SavedGID
 }
 
 // genLimits renders /proc/PID/limits.

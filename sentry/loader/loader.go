@@ -189,6 +189,36 @@ func mapImage(m *mm.MemoryManager, f File, e *elfInfo, bias uint64, name string)
 	return nil
 }
 
+// layout returns the code and data ranges of e loaded at bias, as
+// load_elf_binary() computes mm->start_code, end_code, start_data and
+// end_data: code spans the executable PT_LOAD segments, data ends at the
+// highest segment's file end.
+func (e *elfInfo) layout(bias uint64) (startCode, endCode, startData, endData uintptr) {
+	sc, ec, sd, ed := ^uint64(0), uint64(0), uint64(0), uint64(0)
+	for _, ph := range e.phdrs {
+		if ph.typ != ptLoad {
+			continue
+		}
+		exec := ph.flags&pfX != 0
+		if k := ph.vaddr; exec && k < sc {
+			sc = k
+		}
+		if k := ph.vaddr; sd < k {
+			sd = k
+		}
+		if k := ph.vaddr + ph.filesz; exec && ec < k {
+			ec = k
+		}
+		if k := ph.vaddr + ph.filesz; ed < k {
+			ed = k
+		}
+	}
+	if sc == ^uint64(0) {
+		sc = 0
+	}
+	return uintptr(sc + bias), uintptr(ec + bias), uintptr(sd + bias), uintptr(ed + bias)
+}
+
 // randomPages returns a random page-aligned offset below limit.
 func randomPages(limit uint64) uint64 {
 	var b [8]byte
@@ -217,6 +247,7 @@ func loadELF(a Args, f File, filename string, argv []string, execfn string) (*Re
 		return nil, err
 	}
 	entry := bias + e.entry
+	m.StartCode, m.EndCode, m.StartData, m.EndData = e.layout(bias)
 
 	// The program header table's address for AT_PHDR: PT_PHDR if present,
 	// else where the table falls inside the first mapped segment.
@@ -307,5 +338,6 @@ func loadELF(a Args, f File, filename string, argv []string, execfn string) (*Re
 	if err != nil {
 		return nil, err
 	}
+	m.StartStack = sp
 	return &Result{Entry: uintptr(entry), Stack: sp, Argv: argv, Filename: filename}, nil
 }

@@ -54,6 +54,7 @@ func (m *MemoryManager) Fork() *MemoryManager {
 	n := New(m.mf, nil, m.maxAddr)
 	n.brkStart, n.brk, n.mmapBase = m.brkStart, m.brk, m.mmapBase
 	n.ArgStart, n.ArgEnd, n.EnvStart, n.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
+	n.StartCode, n.EndCode, n.StartData, n.EndData, n.StartStack = m.StartCode, m.EndCode, m.StartData, m.EndData, m.StartStack
 	n.Auxv = append([]uint64(nil), m.Auxv...)
 	n.ownerPID.Store(m.ownerPID.Load())
 	for _, v := range m.vmas {

@@ -143,6 +143,10 @@ type MemoryManager struct {
 	// Protected by mu.
 	ArgStart, ArgEnd, EnvStart, EnvEnd uintptr
 	Auxv                               []uint64
+	// The executable's layout for /proc/PID/{stat,statm,status}
+	// (mm->start_code and friends), set by the loader. Protected by mu
+	// like the above (written before the address space runs).
+	StartCode, EndCode, StartData, EndData, StartStack uintptr
 }
 
 // New returns an empty address space backed by mf and established in as.

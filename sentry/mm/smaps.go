@@ -145,6 +145,9 @@ type MemCounters struct {
 	// classification of Smaps (a never-writable private copy of a file
 	// page counts as a file page).
 	AnonRSS, FileRSS, ShmemRSS uint64
+	// Exec is exec_vm: executable private mappings (VM_EXEC & ~VM_WRITE
+	// & ~VM_STACK).
+	Exec uint64
 	// StartBrk is the start of the heap (mm->start_brk).
 	StartBrk uintptr
 }
@@ -155,7 +158,11 @@ func (m *MemoryManager) Counters() MemCounters {
 	defer m.mu.Unlock()
 	c := MemCounters{StartBrk: m.brkStart}
 	for _, v := range m.vmas {
-		switch size := uint64(v.end - v.start); {
+		size := uint64(v.end - v.start)
+		if v.perms.Execute && !v.perms.Write && !v.growsDown {
+			c.Exec += size
+		}
+		switch {
 		case v.growsDown:
 			c.Stack += size
 		case v.private && v.perms.Write:

@@ -80,6 +80,11 @@ int main(int argc, char **argv)
 	CHECK("stat vsize > 0", v[23 - 3] > 0);
 	CHECK("stat rss > 0", v[24 - 3] > 0);
 	CHECK("stat rsslim unlimited", v[25 - 3] == ULLONG_MAX);
+	CHECK("stat start_code <= main < end_code", v[26 - 3] <= (uintptr_t)main && (uintptr_t)main < v[27 - 3]);
+	CHECK("stat start_stack is where argc sits (argv follows it)", v[28 - 3] != 0 && (uintptr_t)argv == v[28 - 3] + 8);
+	CHECK("stat end_code <= start_data <= end_data", v[27 - 3] <= v[45 - 3] && v[45 - 3] <= v[46 - 3]);
+	CHECK("stat esp and eip hidden (0)", v[29 - 3] == 0 && v[30 - 3] == 0);
+	unsigned long long code_pages = ((v[27 - 3] + 4095) / 4096) - (v[26 - 3] / 4096);
 	CHECK("stat start_brk <= brk", v[47 - 3] != 0 && v[47 - 3] <= (unsigned long long)(uintptr_t)sbrk(0));
 	CHECK("stat arg_start < arg_end", v[48 - 3] != 0 && v[48 - 3] < v[49 - 3]);
 	CHECK("stat env_start < env_end", v[50 - 3] != 0 && v[50 - 3] < v[51 - 3]);
@@ -93,6 +98,7 @@ int main(int argc, char **argv)
 	EXPECT_EQ("statm has 7 fields", nsm, 7);
 	CHECK("statm resident <= size", sm[1] > 0 && sm[1] <= sm[0]);
 	CHECK("statm shared <= resident", sm[2] <= sm[1]);
+	EXPECT_EQ("statm text is the code pages", sm[3], code_pages);
 	EXPECT_EQ("statm lib 0", sm[4], 0);
 	EXPECT_EQ("statm dt 0", sm[6], 0);
 	unsigned long statm_size = sm[0];
@@ -143,6 +149,7 @@ int main(int argc, char **argv)
 			      shm = strtoul(field("RssShmem"), NULL, 10), rss = strtoul(field("VmRSS"), NULL, 10);
 		CHECK("status RssAnon+RssFile+RssShmem = VmRSS", anon + file + shm == rss);
 		CHECK("status VmData > 0", strtoul(field("VmData"), NULL, 10) > 0);
+		CHECK("status VmExe is statm text", strtoul(field("VmExe"), NULL, 10) == sm[3] * 4);
 		CHECK("status VmStk > 0", strtoul(field("VmStk"), NULL, 10) > 0);
 	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
