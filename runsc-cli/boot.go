@@ -40,6 +40,12 @@ type bootConfig struct {
 	debugLog string
 	strace   bool
 	argv     []string
+
+	logFD       int
+	cpuinfoFD   int
+	memoryLimit uint64
+	taskLimit   int
+	ownerUID    int
 }
 
 // memFileSize is the address range of the memory file. It is sparse: only
@@ -63,6 +69,11 @@ func runBoot(args []string) int {
 	fs.BoolVar(&c.overlay, "overlay", false, "root is the gofer's read-only tree under an in-memory overlay")
 	fs.StringVar(&c.debugLog, "debug-log", "", "debug log directory")
 	fs.BoolVar(&c.strace, "strace", false, "log app syscalls")
+	fs.IntVar(&c.logFD, "log-fd", -1, "debug log descriptor (instead of --debug-log)")
+	fs.IntVar(&c.cpuinfoFD, "cpuinfo-fd", -1, "the host's /proc/cpuinfo, opened before confinement")
+	fs.Uint64Var(&c.memoryLimit, "memory-limit", 0, "bytes of memory the application may use (0: no limit)")
+	fs.IntVar(&c.taskLimit, "task-limit", 0, "tasks the application may have at once (0: no limit)")
+	fs.IntVar(&c.ownerUID, "control-owner-uid", -1, "OCI mode: UID the sandbox's owner has as SO_PEERCRED reports it here (default: our own)")
 	var of ociBootFlags
 	fs.IntVar(&of.configFD, "config-fd", -1, "OCI mode: FD of the sandbox configuration (JSON)")
 	fs.IntVar(&of.controlFD, "control-fd", -1, "OCI mode: FD of the listening control socket")
@@ -72,26 +83,33 @@ func runBoot(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
+	if err := bootPrepare(&c); err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
 	if of.configFD >= 0 {
 		if of.controlFD < 0 || of.readyFD < 0 {
 			return errorf(1, "boot: internal command; use 'pangolin create'")
 		}
-		setupLog("sentry", c.debugLog, c.strace)
+		setupLog(kindSentry, c.debugLog, c.logFD, c.strace)
 		return bootOCI(c, of)
 	}
 	c.argv = fs.Args()
 	if len(c.argv) == 0 || c.sockFD < 0 {
 		return errorf(1, "boot: internal command; use 'pangolin do'")
 	}
-	setupLog("sentry", c.debugLog, c.strace)
+	setupLog(kindSentry, c.debugLog, c.logFD, c.strace)
 	return boot(c)
 }
 
-// setupLog sends the process's log to DIR/<kind>.<pid>.log, or to stderr
-// for --strace without a log directory, or nowhere.
-func setupLog(kind, dir string, toStderr bool) {
+// setupLog sends the process's log to the descriptor logFD (which the CLI
+// opened: a confined process cannot reach the log directory), or to
+// DIR/<kind>.<pid>.log, or to stderr for --strace without a log directory,
+// or nowhere.
+func setupLog(kind, dir string, logFD int, toStderr bool) {
 	log.SetFlags(log.Lmicroseconds)
 	switch {
+	case logFD >= 0:
+		log.SetOutput(os.NewFile(uintptr(logFD), kind+".log"))
 	case dir != "":
 		p := filepath.Join(dir, fmt.Sprintf("%s.%d.log", kind, os.Getpid()))
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -135,6 +153,7 @@ func boot(c bootConfig) int {
 		k.HostMemory = si.Totalram * uint64(si.Unit)
 	}
 	k.Opener = sb.openExec
+	applyLimits(k, mf, c.memoryLimit, c.taskLimit)
 	if err := sb.mountProc(k); err != nil {
 		return errorf(1, "sentry: %v", err)
 	}

@@ -94,6 +94,9 @@ func bootOCI(c bootConfig, of ociBootFlags) int {
 		return fail(code, "%v", err)
 	}
 	owner := os.Geteuid()
+	if c.ownerUID >= 0 {
+		owner = c.ownerUID
+	}
 	if err := installSentryFilter(c.platform, of.controlFD); err != nil {
 		return fail(1, "%v", err)
 	}
@@ -159,7 +162,11 @@ func (s *ociSandbox) boot(c bootConfig, goferFDs []int) (int, error) {
 	if unix.Sysinfo(&si) == nil {
 		k.HostMemory = si.Totalram * uint64(si.Unit)
 	}
-	k.MemoryLimit = s.cfg.MemoryLimit
+	if s.cfg.MemoryLimit != 0 {
+		// The host cgroup has the container's limit; the application
+		// gets what the sandbox's own processes leave of it.
+		applyLimits(k, mf, appMemoryLimit(s.cfg.MemoryLimit), 0)
+	}
 	k.Opener = sb.openExec
 	if s.cfg.PidsLimit > 0 {
 		k.SetTaskLimit(int(s.cfg.PidsLimit))

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +42,8 @@ type doFlags struct {
 	strace   bool
 	platform string
 	hostname string
+	memory   string
+	pids     int
 }
 
 func runDo(args []string) int {
@@ -57,6 +60,8 @@ func runDo(args []string) int {
 	fs.BoolVar(&f.strace, "strace", false, "log every syscall of the app with arguments and result")
 	fs.StringVar(&f.platform, "platform", "ptrace", "how app code runs and traps (ptrace)")
 	fs.StringVar(&f.hostname, "hostname", "pangolin", "hostname inside the sandbox")
+	fs.StringVar(&f.memory, "memory", "", "memory CMD may use, e.g. 512M or 2G (default: half the host's RAM); the sandbox's host cgroup allows a little more for the sentry and gofer")
+	fs.IntVar(&f.pids, "pids-limit", defaultDoTasks, "tasks (processes and threads) CMD may have at once")
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,6 +111,9 @@ func runDo(args []string) int {
 			return errorf(1, "debug log directory %s: %v", f.debugLog, err)
 		}
 	}
+	if f.pids <= 0 {
+		return errorf(1, "--pids-limit %d: must be positive", f.pids)
+	}
 	return startSandbox(f, root, overlay, cmd)
 }
 
@@ -134,13 +142,37 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	if f.debugLog != "" {
 		goferArgs = append(goferArgs, "--debug-log", f.debugLog)
 	}
+	limits, err := doLimits(f)
+	if err != nil {
+		return errorf(1, "%v", err)
+	}
+	cg := newDoCgroup(limits)
+	defer cg.destroy()
 	gofer := exec.Command(self, goferArgs...)
 	gofer.ExtraFiles = []*os.File{goferSock}
 	gofer.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setsid: true}
+	// The host's / is served without its submounts (/proc, /sys, /dev,
+	// /run: the sandbox has its own) and read-only; an explicit rootfs
+	// with everything mounted under it, writable.
+	gc, err := confine(gofer, kindGofer, confineOptions{RootRecursive: !overlay, RootReadOnly: overlay})
+	if err != nil {
+		return errorf(1, "gofer: %v", err)
+	}
 	if err := gofer.Start(); err != nil {
+		gc.abandon()
 		return errorf(1, "starting gofer: %v", err)
 	}
+	gc.started(gofer.Process.Pid)
 	goferSock.Close()
+	if err := cg.join(gofer.Process.Pid); err != nil {
+		gc.abandon()
+		gofer.Wait()
+		return errorf(1, "gofer: %v", err)
+	}
+	if err := gc.release(); err != nil {
+		gofer.Wait()
+		return errorf(1, "gofer: %v", err)
+	}
 
 	bootArgs := []string{"boot", "--sock-fd", "3", "--cwd", f.cwd, "--hostname", f.hostname, "--platform", f.platform}
 	if overlay {
@@ -159,23 +191,41 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	for _, e := range env {
 		bootArgs = append(bootArgs, "--env", e)
 	}
+	bootArgs = append(bootArgs, "--memory-limit", strconv.FormatUint(limits.appMemory, 10),
+		"--task-limit", strconv.Itoa(limits.tasks))
 	bootArgs = append(bootArgs, "--")
 	bootArgs = append(bootArgs, cmd...)
 	boot := exec.Command(self, bootArgs...)
 	boot.ExtraFiles = []*os.File{sentrySock}
 	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
 	boot.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	bc, err := confine(boot, kindSentry, confineOptions{NewNetwork: true})
+	if err != nil {
+		gofer.Process.Kill()
+		gofer.Wait()
+		return errorf(1, "sandbox: %v", err)
+	}
 
 	// Signals sent to the CLI are meant for the app: forward them to the
 	// sentry, which delivers them to init.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	if err := boot.Start(); err != nil {
+		bc.abandon()
 		gofer.Process.Kill()
 		gofer.Wait()
 		return errorf(1, "starting sandbox: %v", err)
 	}
+	bc.started(boot.Process.Pid)
 	sentrySock.Close()
+	// In the cgroup before it runs anything of the sandbox: its stub
+	// processes and memory are born there.
+	if err := cg.join(boot.Process.Pid); err != nil {
+		warnf("sandbox not in its cgroup: %v", err)
+		bc.abandon()
+	} else if err := bc.release(); err != nil {
+		warnf("%v", err)
+	}
 	done := make(chan struct{})
 	go func() {
 		for {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"pangolin/gofer/server"
@@ -28,48 +27,57 @@ func init() {
 // tree keeps the protocol's node IDs and errors per mount. The gofer
 // exits when the sentry has closed every connection.
 func runGofer(args []string) int {
-	fs := flag.NewFlagSet("gofer", flag.ContinueOnError)
-	root := fs.String("root", "", "directory to serve")
-	sockFD := fs.Int("sock-fd", -1, "FD of the sentry connection")
-	ro := fs.Bool("ro", false, "refuse every modification with EROFS")
-	debugLog := fs.String("debug-log", "", "debug log directory")
-	mounts := fs.StringArray("mount", nil, "also serve PATH (a directory or file) on FD: PATH=FD[:ro]")
-	if err := fs.Parse(args); err != nil {
-		return 1
+	g, err := parseGoferFlags(args)
+	if err != nil {
+		return errorf(1, "gofer: %v", err)
 	}
-	if *root == "" || *sockFD < 0 {
+	if (g.root == "" && g.rootFD < 0) || g.sockFD < 0 {
 		return errorf(1, "gofer: internal command; use 'pangolin do'")
 	}
-	setupLog("gofer", *debugLog, false)
+	setupLog(kindGofer, g.debugLog, g.logFD, false)
 	// Every connection is set up (its root opened, its socket checked)
 	// before the filter goes in, and none is served before it is in.
-	barrier := newFilterBarrier(len(*mounts)+1, installGoferFilter)
+	barrier := newFilterBarrier(len(g.mounts)+1, installGoferFilter)
+	opts := func(ro bool) server.Options {
+		return server.Options{ReadOnly: ro, BeforeServe: barrier.wait, ProcSelfFD: g.procFD}
+	}
 	var wg sync.WaitGroup
-	errs := make(chan error, len(*mounts)+1)
-	for _, m := range *mounts {
-		path, fd, mro, err := parseGoferMount(m)
-		if err != nil {
-			return errorf(1, "gofer: --mount %q: %v", m, err)
+	errs := make(chan error, len(g.mounts)+1)
+	for _, m := range g.mounts {
+		rootFD, name := m.rootFD, m.path
+		if rootFD < 0 {
+			rootFD, err = unix.Open(m.path, unix.O_PATH|unix.O_CLOEXEC, 0)
+			if err != nil {
+				unix.Close(m.sockFD)
+				return errorf(1, "gofer: mount source %s: %v", m.path, err)
+			}
+		} else {
+			name = fmt.Sprintf("mount fd %d", rootFD)
 		}
-		rootFD, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			unix.Close(fd)
-			return errorf(1, "gofer: mount source %s: %v", path, err)
-		}
-		s := server.New(rootFD, server.Options{ReadOnly: mro, BeforeServe: barrier.wait})
+		s := server.New(rootFD, opts(m.ro))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer s.Close()
-			if err := s.Serve(fd); err != nil {
+			if err := s.Serve(m.sockFD); err != nil {
 				barrier.abandon()
-				errs <- fmt.Errorf("%s: %w", path, err)
+				errs <- fmt.Errorf("%s: %w", name, err)
 			}
 		}()
 	}
-	if err := server.ServePath(*root, *sockFD, server.Options{ReadOnly: *ro, BeforeServe: barrier.wait}); err != nil {
+	if g.rootFD >= 0 {
+		s := server.New(g.rootFD, opts(g.ro))
+		err = s.Serve(g.sockFD)
+		s.Close()
+	} else {
+		err = server.ServePath(g.root, g.sockFD, opts(g.ro))
+	}
+	if err != nil {
 		barrier.abandon()
 		errs <- err
+	}
+	if g.procFD >= 0 {
+		unix.Close(g.procFD)
 	}
 	wg.Wait()
 	close(errs)

@@ -56,6 +56,12 @@ func usage() {
 }
 
 func main() {
+	if spec := os.Getenv(confineEnv); spec != "" {
+		// Stage 1 of a confined sandbox process: it must see the
+		// descriptors it was given before anything marks them
+		// close-on-exec. Does not return.
+		confineStage1(spec)
+	}
 	markInheritedFDsCloexec()
 	// Global flags (runc's and ours) come before the command, as
 	// containerd's shim and dockerd pass them.

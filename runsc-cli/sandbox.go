@@ -112,9 +112,15 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 	gofer := exec.Command(self, goferArgs...)
 	gofer.ExtraFiles = goferEnds
 	gofer.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	gc, err := confine(gofer, kindGofer, confineOptions{RootRecursive: true, RootReadOnly: cfg.RootReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("gofer: %w", err)
+	}
+	defer gc.abandon()
 	if err := gofer.Start(); err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
 	}
+	gc.started(gofer.Process.Pid)
 	procs.gofer = gofer
 
 	// The configuration goes over a pipe that the sentry reads before
@@ -158,15 +164,28 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 	boot.ExtraFiles = extra
 	boot.Stdin, boot.Stdout, boot.Stderr = stdio[0], stdio[1], stdio[2]
 	boot.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	bc, err := confine(boot, kindSentry, confineOptions{})
+	if err != nil {
+		readyW.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	defer bc.abandon()
 	if err := startInNetns(boot, spec); err != nil {
 		readyW.Close()
 		return nil, err
 	}
+	bc.started(boot.Process.Pid)
 	readyW.Close()
 	procs.boot = boot
 	cfgFile.Close()
 	for _, p := range []int{gofer.Process.Pid, boot.Process.Pid} {
 		if err := join(p); err != nil {
+			return nil, err
+		}
+	}
+	// Both confine themselves once in their cgroups (see confine).
+	for _, c := range []*confinedProc{gc, bc} {
+		if err := c.release(); err != nil {
 			return nil, err
 		}
 	}

@@ -139,7 +139,14 @@ func (i *inode) refreshFromFD() {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return
 	}
-	i.setStat(proto.StatFromUnix(&st))
+	s := proto.StatFromUnix(&st)
+	// The owner comes from the gofer, never from our own fstat: the
+	// sentry runs in a user namespace of its own, where host IDs with no
+	// mapping (root's, everybody's but nobody's) read as the overflow ID.
+	i.mu.Lock()
+	s.UID, s.GID = i.stat.UID, i.stat.GID
+	i.stat = s
+	i.mu.Unlock()
 }
 
 // setStat replaces the cached attributes with ones the host reported.

@@ -222,15 +222,27 @@ var defaultCPU = cpuInfo{
 	AddressSizes:   "46 bits physical, 48 bits virtual",
 }
 
+// hostCPUData is the host's /proc/cpuinfo as the boot code read it before
+// the sentry was confined (it has no host /proc afterwards; see
+// SetHostCPUInfo), or nil to read /proc/cpuinfo when a procfs is created.
+// Written once at boot, before any procfs exists.
+var hostCPUData []byte
+
+// SetHostCPUInfo gives procfs the host's /proc/cpuinfo. Call it before New.
+func SetHostCPUInfo(data []byte) { hostCPUData = data }
+
 // hostCPUInfo reads the first CPU's description from the host's
 // /proc/cpuinfo (the sentry runs on the host's CPUs, so applications see
 // the features they really have), falling back to defaultCPU field by
 // field.
 func hostCPUInfo() cpuInfo {
 	c := defaultCPU
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return c
+	data := hostCPUData
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile("/proc/cpuinfo"); err != nil {
+			return c
+		}
 	}
 	fields := map[string]*string{
 		"vendor_id": &c.VendorID, "cpu family": &c.Family, "model": &c.Model,

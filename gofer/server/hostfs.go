@@ -239,6 +239,21 @@ func openProcFD() int {
 	if err != nil {
 		return -1
 	}
+	return checkProcFD(fd)
+}
+
+// dupProcFD duplicates fd, a /proc/self/fd descriptor given by the caller,
+// or returns -1 if it is not one.
+func dupProcFD(fd int) int {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return checkProcFD(nfd)
+}
+
+// checkProcFD returns fd if it is on procfs, else closes it and returns -1.
+func checkProcFD(fd int) int {
 	var sfs unix.Statfs_t
 	if unix.Fstatfs(fd, &sfs) != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
 		unix.Close(fd)

@@ -56,6 +56,14 @@ type Options struct {
 	// DisableOpenat2 skips the openat2(2) guard (tests of the fallback).
 	DisableOpenat2 bool
 
+	// ProcSelfFD, if > 0, is an O_PATH descriptor of the gofer's
+	// /proc/self/fd to reopen through instead of opening "/proc/self/fd"
+	// by path: a confined gofer has no /proc in its root, and mounted a
+	// procfs of its own PID namespace before leaving the host's tree. New
+	// duplicates it (the caller keeps its descriptor) and checks it is on
+	// procfs.
+	ProcSelfFD int
+
 	// BeforeServe, if set, runs once the connection is set up and before
 	// the first request is read; an error stops Serve. The gofer installs
 	// its seccomp filter here, after the last host syscall that only setup
@@ -83,7 +91,11 @@ func New(rootFD int, opts Options) *Server {
 		opts.MaxInflight = 32
 	}
 	s := &Server{rootFD: rootFD, procFD: -1, opts: opts}
-	if !opts.DisableProcReopen {
+	switch {
+	case opts.DisableProcReopen:
+	case opts.ProcSelfFD > 0:
+		s.procFD = dupProcFD(opts.ProcSelfFD)
+	default:
 		s.procFD = openProcFD()
 	}
 	s.useOpenat2.Store(!opts.DisableOpenat2)
