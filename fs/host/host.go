@@ -479,3 +479,33 @@ func termiosFromBytes(b []byte) *unix.Termios {
 	t.Ospeed = t.Cflag & unix.CBAUD
 	return t
 }
+
+// Reopen implements vfs.Reopener for /proc/self/fd/N and /dev/std* of a
+// host file (a pipe or terminal the sandbox was started with): the host
+// descriptor is duplicated, since the sentry never opens host paths. The
+// duplicate shares the host's file offset and status flags, which matters
+// only for regular files. Sockets cannot be reopened (ENXIO, as in Linux),
+// nor can a file be reopened for an access its host descriptor lacks.
+func (f *file) Reopen(_ vfs.Context, flags uint32) (*vfs.FileDescription, error) {
+	if f.typ == unix.S_IFSOCK {
+		return nil, unix.ENXIO
+	}
+	hostFlags, err := unix.FcntlInt(uintptr(f.fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, err
+	}
+	want, have := flags&unix.O_ACCMODE, uint32(hostFlags)&unix.O_ACCMODE
+	if want != have && have != unix.O_RDWR {
+		return nil, unix.EACCES
+	}
+	dup, err := unix.FcntlInt(uintptr(f.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	nf, err := NewFile(dup, Options{Dev: f.dev})
+	if err != nil {
+		unix.Close(dup)
+		return nil, err
+	}
+	return nf, nil
+}

@@ -103,6 +103,19 @@ func (a *anonEnd) SetStat(_ vfs.Context, s vfs.SetStat) error {
 // Name implements vfs.Namer.
 func (a *anonEnd) Name() string { return fmt.Sprintf("pipe:[%d]", a.inode.Ino()) }
 
+// Reopen implements vfs.Reopener: opening /proc/PID/fd/N (or /dev/stdin)
+// of a pipe end opens the same pipe again with the new access mode, as
+// fifo_open() on its pipefs inode does. Unlike a FIFO open it never waits
+// for the other side (the pipe has had both from its creation).
+func (a *anonEnd) Reopen(_ vfs.Context, flags uint32) (*vfs.FileDescription, error) {
+	acc := flags & unix.O_ACCMODE
+	readable := acc == unix.O_RDONLY || acc == unix.O_RDWR
+	writable := acc == unix.O_WRONLY || acc == unix.O_RDWR
+	a.pipe.open(readable, writable)
+	ne := &anonEnd{end: end{pipe: a.pipe, readable: readable, writable: writable}, inode: a.inode}
+	return vfs.NewAnonFile(ne, acc|flags&(unix.O_NONBLOCK|unix.O_DIRECT), fileOptions), nil
+}
+
 // inode is an anonymous pipe's pipefs inode, shared by its two ends.
 type inode struct {
 	vfs.InodeAttrs

@@ -283,6 +283,26 @@ func (s *symlink) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, erro
 // Readlink implements vfs.Readlinker.
 func (s *symlink) Readlink() (string, error) { return s.target() }
 
+// magicLink is a symlink that path resolution jumps through to an object
+// (/proc/PID/fd/N, cwd, root: proc_fd_link(), proc_cwd_link(),
+// proc_root_link()); its text is only what readlink(2) shows.
+type magicLink struct {
+	symlink
+	jump func() (vfs.VirtualDentry, *vfs.FileDescription, error)
+}
+
+var _ vfs.MagicLink = (*magicLink)(nil)
+
+// newMagicLink returns a magic link with a computed text and target.
+func (fs *Filesystem) newMagicLink(ino uint64, owner ownerFunc, target func() (string, error), jump func() (vfs.VirtualDentry, *vfs.FileDescription, error)) *magicLink {
+	m := &magicLink{symlink: symlink{owner: owner, target: target}, jump: jump}
+	m.Init(ino, unix.S_IFLNK|0o777, 0, 0, 1, 0)
+	return m
+}
+
+// Jump implements vfs.MagicLink.
+func (m *magicLink) Jump() (vfs.VirtualDentry, *vfs.FileDescription, error) { return m.jump() }
+
 // dirFile is an open procfs directory.
 type dirFile struct{ vfs.DirFileDefaults }
 
@@ -358,6 +378,10 @@ func iterEntries(entries []dirEntry, off, base int64, emit func(vfs.Dirent) bool
 // callerTask returns the task behind ctx, or nil when the caller is not
 // a task (boot code, tests).
 func callerTask(ctx vfs.Context) *kernel.Task {
-	t, _ := ctx.(*kernel.Task)
-	return t
+	// Contexts that wrap a task (access(2) checks with other
+	// credentials) expose it through KernelTask.
+	if tc, ok := ctx.(interface{ KernelTask() *kernel.Task }); ok {
+		return tc.KernelTask()
+	}
+	return nil
 }

@@ -135,8 +135,18 @@ var taskEntries = []taskEntry{
 	{"statm", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genStatm) }},
 	{"maps", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genMaps) }},
 	{"smaps", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genSmaps) }},
-	{"cwd", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.cwdTarget) }},
-	{"root", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.rootTarget) }},
+	{"cwd", false, func(d *taskDir, ino uint64) vfs.Inode {
+		return d.fs.newMagicLink(ino, d.owner, d.cwdTarget, func() (vfs.VirtualDentry, *vfs.FileDescription, error) {
+			_, cwd, err := d.fsRoots()
+			return cwd, nil, err
+		})
+	}},
+	{"root", false, func(d *taskDir, ino uint64) vfs.Inode {
+		return d.fs.newMagicLink(ino, d.owner, d.rootTarget, func() (vfs.VirtualDentry, *vfs.FileDescription, error) {
+			root, _, err := d.fsRoots()
+			return root, nil, err
+		})
+	}},
 	{"exe", false, func(d *taskDir, ino uint64) vfs.Inode { return d.fs.newSymlink(ino, d.owner, d.exeTarget) }},
 	{"mounts", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genMounts) }},
 	{"mountinfo", false, func(d *taskDir, ino uint64) vfs.Inode { return d.file(ino, 0o444, d.genMountinfo) }},
@@ -319,13 +329,23 @@ func (fd *fdDir) child(n int32) vfs.Inode {
 		f.atOpen = true
 		return f
 	}
-	l := d.fs.newSymlink(taskIno(d.id(), d.thread, inoFDBase+uint64(n)), d.owner, func() (string, error) {
+	l := d.fs.newMagicLink(taskIno(d.id(), d.thread, inoFDBase+uint64(n)), d.owner, func() (string, error) {
 		f, _, err := fd.get(n)
 		if err != nil {
 			return "", err
 		}
 		defer f.DecRef()
 		return f.Path(), nil
+	}, func() (vfs.VirtualDentry, *vfs.FileDescription, error) {
+		f, _, err := fd.get(n)
+		if err != nil {
+			return vfs.VirtualDentry{}, nil, err
+		}
+		if vd := f.VirtualDentry(); vd.Ok() {
+			f.DecRef()
+			return vd, nil, nil
+		}
+		return vfs.VirtualDentry{}, f, nil
 	})
 	// The link's mode shows how the file is open (proc_fd_instantiate():
 	// S_IRUSR for readable, S_IWUSR for writable, both with S_IXUSR).

@@ -173,13 +173,25 @@ func readlink(ctx Context, inode Inode) (string, bool, error) {
 }
 
 // MagicLink is implemented by symlinks that resolve to an object rather
-// than to their text (/proc/PID/fd/N, /proc/PID/cwd, /proc/PID/exe:
+// than to their text (/proc/PID/fd/N, /proc/PID/cwd, /proc/PID/root:
 // nd_jump_link()). Readlink still gives the text readlink(2) shows; path
-// resolution jumps to the position Jump returns instead, so a deleted file
-// or a file outside the caller's root stays reachable.
+// resolution jumps to what Jump returns instead, so a deleted file or a
+// file outside the caller's root stays reachable. A link to a file with no
+// place in the tree (a pipe, a socket, an eventfd) returns that file, with
+// a reference for the caller, and a zero VirtualDentry: open(2) reopens it
+// (see Reopener) and stat(2) reports it.
 type MagicLink interface {
 	Readlinker
-	Jump() (VirtualDentry, error)
+	Jump() (VirtualDentry, *FileDescription, error)
+}
+
+// Reopener is implemented by anonymous files that may be opened again
+// through a magic link, as a pipe end is through /proc/self/fd/N (the
+// pipefs inode's fifo_open()). It returns a new description for the same
+// object with flags' access mode. Other anonymous files cannot be reopened
+// (ENXIO, as for sockets).
+type Reopener interface {
+	Reopen(ctx Context, flags uint32) (*FileDescription, error)
 }
 
 // FileImpl is the filesystem's part of an open file description

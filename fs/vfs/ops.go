@@ -25,6 +25,12 @@ func (v *VirtualFilesystem) OpenAt(creds *auth.Credentials, fsc *FSContext, dirf
 // already validated by the caller (unknown bits are ignored, as Linux
 // does); mode is only used with O_CREAT.
 func (v *VirtualFilesystem) Open(ctx Context, fsc *FSContext, dir *FileDescription, path string, flags, mode uint32) (*FileDescription, error) {
+	return v.OpenResolve(ctx, fsc, dir, path, flags, mode, 0)
+}
+
+// OpenResolve is Open with openat2(2)'s RESOLVE_* restrictions on the
+// path walk.
+func (v *VirtualFilesystem) OpenResolve(ctx Context, fsc *FSContext, dir *FileDescription, path string, flags, mode uint32, resolve uint64) (*FileDescription, error) {
 	if path == "" {
 		return nil, unix.ENOENT
 	}
@@ -35,7 +41,7 @@ func (v *VirtualFilesystem) Open(ctx Context, fsc *FSContext, dir *FileDescripti
 		// O_PATH ignores every flag but these (O_PATH_FLAGS).
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	}
-	r, err := v.newResolver(ctx, fsc, dir, path)
+	r, err := v.newScopedResolver(ctx, fsc, dir, path, resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +55,28 @@ func (v *VirtualFilesystem) Open(ctx Context, fsc *FSContext, dir *FileDescripti
 	if err != nil {
 		return nil, err
 	}
+	if r.anon != nil {
+		return reopenAnon(ctx, r.anon, flags)
+	}
 	return v.openVD(ctx, vd, flags, created)
+}
+
+// reopenAnon opens the anonymous file a magic link led to (consuming the
+// reference): O_PATH gives a path-only description of it; otherwise only
+// files that implement Reopener can be opened again.
+func reopenAnon(ctx Context, f *FileDescription, flags uint32) (*FileDescription, error) {
+	defer f.DecRef()
+	if flags&unix.O_DIRECTORY != 0 {
+		return nil, unix.ENOTDIR
+	}
+	if flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0 {
+		return nil, unix.EEXIST
+	}
+	ro, ok := f.impl.(Reopener)
+	if !ok {
+		return nil, unix.ENXIO
+	}
+	return ro.Reopen(ctx, flags)
 }
 
 // openCreate resolves the last component of an O_CREAT open, creating a
@@ -107,9 +134,15 @@ func (r *resolver) openCreate(ctx Context, umask, flags, mode uint32) (VirtualDe
 			if err := r.followSymlink(child, ""); err != nil {
 				return VirtualDentry{}, false, err
 			}
+			if r.anon != nil {
+				// O_CREAT on /dev/stdout when it is a pipe:
+				// the caller reopens r.anon.
+				return VirtualDentry{}, false, nil
+			}
 			continue
 		}
-		return r.vfs.crossDown(VirtualDentry{parent.Mount, child}), false, nil
+		vd, err := r.crossDown(VirtualDentry{parent.Mount, child})
+		return vd, false, err
 	}
 }
 
@@ -759,9 +792,14 @@ func notifyRename(oldDir *Dentry, oldName string, moved, newDir *Dentry, newName
 
 // StatAt implements stat(2)/lstat(2)/fstatat(2) for a non-empty path.
 func (v *VirtualFilesystem) StatAt(ctx Context, fsc *FSContext, dir *FileDescription, path string, follow bool) (Stat, error) {
-	vd, err := v.resolve(ctx, fsc, dir, path, follow)
+	vd, anon, err := v.resolveAny(ctx, fsc, dir, path, follow)
 	if err != nil {
 		return Stat{}, err
+	}
+	if anon != nil {
+		// stat(2) of /proc/self/fd/N for a pipe reports the pipe.
+		defer anon.DecRef()
+		return anon.Stat()
 	}
 	return statDentry(vd)
 }
@@ -925,11 +963,39 @@ func (v *VirtualFilesystem) ReadlinkVD(ctx Context, vd VirtualDentry) (string, e
 // credentials (the caller builds them from the real IDs unless
 // AT_EACCESS). mode is a combination of R_OK, W_OK, X_OK (0 is F_OK).
 func (v *VirtualFilesystem) AccessAt(ctx Context, fsc *FSContext, dir *FileDescription, path string, follow bool, mode uint32) error {
-	vd, err := v.resolve(ctx, fsc, dir, path, follow)
+	vd, anon, err := v.resolveAny(ctx, fsc, dir, path, follow)
 	if err != nil {
 		return err
 	}
+	if anon != nil {
+		// access(2) of /proc/self/fd/N for a pipe checks the pipe's
+		// inode.
+		defer anon.DecRef()
+		st, err := anon.Stat()
+		if err != nil {
+			return err
+		}
+		if !ctx.Credentials().CheckPermission(st.Mode, st.UID, st.GID, false, accessWant(mode)) {
+			return unix.EACCES
+		}
+		return nil
+	}
 	return v.AccessVD(ctx.Credentials(), vd, mode)
+}
+
+// accessWant converts access(2)'s R_OK/W_OK/X_OK to auth.May* bits.
+func accessWant(mode uint32) int {
+	want := 0
+	if mode&unix.R_OK != 0 {
+		want |= auth.MayRead
+	}
+	if mode&unix.W_OK != 0 {
+		want |= auth.MayWrite
+	}
+	if mode&unix.X_OK != 0 {
+		want |= auth.MayExec
+	}
+	return want
 }
 
 // AccessVD checks R_OK/W_OK/X_OK access to a resolved position.
@@ -941,16 +1007,7 @@ func (v *VirtualFilesystem) AccessVD(creds *auth.Credentials, vd VirtualDentry, 
 	if err != nil {
 		return err
 	}
-	want := 0
-	if mode&unix.R_OK != 0 {
-		want |= auth.MayRead
-	}
-	if mode&unix.W_OK != 0 {
-		want |= auth.MayWrite
-	}
-	if mode&unix.X_OK != 0 {
-		want |= auth.MayExec
-	}
+	want := accessWant(mode)
 	if !creds.CheckPermission(st.Mode, st.UID, st.GID, st.IsDir(), want) {
 		return unix.EACCES
 	}

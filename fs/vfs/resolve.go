@@ -24,6 +24,33 @@ type resolver struct {
 	rem string
 	// follows counts symlinks followed so far (MAXSYMLINKS).
 	follows int
+	// flags are openat2(2)'s RESOLVE_* restrictions (0 for every other
+	// caller). Immutable.
+	flags uint64
+	// anon is set (with a reference) when the path ended at a magic link
+	// to an anonymous file; see MagicLink.
+	anon *FileDescription
+}
+
+// openat2(2) resolve flags (include/uapi/linux/openat2.h).
+const (
+	ResolveNoXdev       = 0x01
+	ResolveNoMagiclinks = 0x02
+	ResolveNoSymlinks   = 0x04
+	ResolveBeneath      = 0x08
+	ResolveInRoot       = 0x10
+	ResolveCached       = 0x20
+	resolveScoped       = ResolveBeneath | ResolveInRoot
+)
+
+// crossDown enters any mount on vd, refusing with EXDEV under
+// RESOLVE_NO_XDEV.
+func (r *resolver) crossDown(vd VirtualDentry) (VirtualDentry, error) {
+	n := r.vfs.crossDown(vd)
+	if n != vd && r.flags&ResolveNoXdev != 0 {
+		return VirtualDentry{}, unix.EXDEV
+	}
+	return n, nil
 }
 
 // newResolver prepares to resolve path from dir (nil: the working
@@ -43,6 +70,32 @@ func (v *VirtualFilesystem) newResolver(ctx Context, fsc *FSContext, dir *FileDe
 	if !r.cur.Ok() {
 		return nil, unix.ENOENT
 	}
+	return r, nil
+}
+
+// newScopedResolver is newResolver for openat2(2) with resolve flags:
+// RESOLVE_BENEATH and RESOLVE_IN_ROOT make the starting directory (dir, or
+// the working directory) the root of the lookup; BENEATH refuses to leave
+// it (EXDEV), IN_ROOT clamps at it as chroot does.
+func (v *VirtualFilesystem) newScopedResolver(ctx Context, fsc *FSContext, dir *FileDescription, path string, flags uint64) (*resolver, error) {
+	if flags&resolveScoped != 0 {
+		start := fsc.Cwd()
+		if dir != nil {
+			if !dir.vd.Ok() || !dir.vd.Dentry.IsDir() {
+				return nil, unix.ENOTDIR
+			}
+			start = dir.vd
+		}
+		if strings.HasPrefix(path, "/") && flags&ResolveBeneath != 0 {
+			return nil, unix.EXDEV
+		}
+		return &resolver{vfs: v, ctx: ctx, creds: ctx.Credentials(), root: start, cur: start, rem: path, flags: flags}, nil
+	}
+	r, err := v.newResolver(ctx, fsc, dir, path)
+	if err != nil {
+		return nil, err
+	}
+	r.flags = flags
 	return r, nil
 }
 
@@ -117,8 +170,7 @@ func (r *resolver) step(comp string, follow bool) error {
 	case "", ".":
 		return nil
 	case "..":
-		r.dotdot()
-		return nil
+		return r.dotdot()
 	}
 	child, err := r.cur.Dentry.lookup(comp)
 	if err != nil {
@@ -127,7 +179,9 @@ func (r *resolver) step(comp string, follow bool) error {
 	if child.IsSymlink() && follow {
 		return r.followSymlink(child, "/"+r.rem)
 	}
-	r.cur = r.vfs.crossDown(VirtualDentry{r.cur.Mount, child})
+	if r.cur, err = r.crossDown(VirtualDentry{r.cur.Mount, child}); err != nil {
+		return err
+	}
 	if !r.cur.Dentry.IsDir() {
 		return unix.ENOTDIR
 	}
@@ -138,13 +192,37 @@ func (r *resolver) step(comp string, follow bool) error {
 // target + suffix (get_link() + pick_link()).
 func (r *resolver) followSymlink(link *Dentry, suffix string) error {
 	r.follows++
-	if r.follows > MaxSymlinkFollows {
+	if r.follows > MaxSymlinkFollows || r.flags&ResolveNoSymlinks != 0 {
 		return unix.ELOOP
 	}
 	if ml, ok := link.inode.(MagicLink); ok {
-		vd, err := ml.Jump()
+		// nd_jump_link(): refused outright with
+		// RESOLVE_NO_MAGICLINKS, and as an escape from a scoped
+		// lookup or its mount.
+		if r.flags&ResolveNoMagiclinks != 0 {
+			return unix.ELOOP
+		}
+		vd, anon, err := ml.Jump()
 		if err != nil {
 			return err
+		}
+		if anon != nil {
+			if r.flags&resolveScoped != 0 || r.flags&ResolveNoXdev != 0 {
+				anon.DecRef()
+				return unix.EXDEV
+			}
+			if suffix != "" {
+				// Nothing can follow a file that is not a
+				// directory.
+				anon.DecRef()
+				return unix.ENOTDIR
+			}
+			r.anon = anon
+			r.rem = ""
+			return nil
+		}
+		if r.flags&resolveScoped != 0 || r.flags&ResolveNoXdev != 0 && vd.Mount != r.cur.Mount {
+			return unix.EXDEV
 		}
 		if suffix != "" && !vd.Dentry.IsDir() {
 			// More of the path (or a trailing slash) follows: the
@@ -167,6 +245,12 @@ func (r *resolver) followSymlink(link *Dentry, suffix string) error {
 		return unix.ENOENT
 	}
 	if strings.HasPrefix(target, "/") {
+		if r.flags&ResolveBeneath != 0 {
+			return unix.EXDEV
+		}
+		if r.flags&ResolveNoXdev != 0 && r.root.Mount != r.cur.Mount {
+			return unix.EXDEV
+		}
 		r.cur = r.root
 	}
 	r.rem = target + suffix
@@ -174,23 +258,32 @@ func (r *resolver) followSymlink(link *Dentry, suffix string) error {
 }
 
 // dotdot moves r.cur to its parent, staying at the task root and crossing
-// from a mount's root to its mount point (follow_dotdot()).
-func (r *resolver) dotdot() {
+// from a mount's root to its mount point (follow_dotdot()). Under
+// RESOLVE_BENEATH, ".." at the lookup's root escapes it (EXDEV); under
+// RESOLVE_NO_XDEV so does leaving a mount.
+func (r *resolver) dotdot() error {
 	for {
 		if r.cur == r.root {
-			return
+			if r.flags&ResolveBeneath != 0 {
+				return unix.EXDEV
+			}
+			return nil
 		}
 		if r.cur.Dentry != r.cur.Mount.root {
 			p := r.cur.Dentry.Parent()
 			if p == nil {
-				return
+				return nil
 			}
-			r.cur = r.vfs.crossDown(VirtualDentry{r.cur.Mount, p})
-			return
+			var err error
+			r.cur, err = r.crossDown(VirtualDentry{r.cur.Mount, p})
+			return err
 		}
 		mp := r.cur.Mount.MountPoint()
 		if !mp.Ok() {
-			return // the root of the mount tree
+			return nil // the root of the mount tree
+		}
+		if r.flags&ResolveNoXdev != 0 {
+			return unix.EXDEV
 		}
 		r.cur = mp
 	}
@@ -215,7 +308,9 @@ func (r *resolver) resolveLast(follow bool) (VirtualDentry, error) {
 		case ".":
 			return r.cur, nil
 		case "..":
-			r.dotdot()
+			if err := r.dotdot(); err != nil {
+				return VirtualDentry{}, err
+			}
 			return r.cur, nil
 		}
 		child, err := r.cur.Dentry.lookup(last)
@@ -232,9 +327,15 @@ func (r *resolver) resolveLast(follow bool) (VirtualDentry, error) {
 			if err := r.followSymlink(child, suffix); err != nil {
 				return VirtualDentry{}, err
 			}
+			if r.anon != nil {
+				return VirtualDentry{}, nil
+			}
 			continue
 		}
-		vd := r.vfs.crossDown(VirtualDentry{r.cur.Mount, child})
+		vd, err := r.crossDown(VirtualDentry{r.cur.Mount, child})
+		if err != nil {
+			return VirtualDentry{}, err
+		}
 		if trailing && !vd.Dentry.IsDir() {
 			return VirtualDentry{}, unix.ENOTDIR
 		}
@@ -244,16 +345,30 @@ func (r *resolver) resolveLast(follow bool) (VirtualDentry, error) {
 
 // resolve resolves path from dir (nil: the working directory) with fsc's
 // root. An empty path fails with ENOENT; callers implementing AT_EMPTY_PATH
-// use the file itself instead.
+// use the file itself instead. A path ending at a magic link to an
+// anonymous file fails with ENXIO here; operations that can act on such a
+// file use resolveAny.
 func (v *VirtualFilesystem) resolve(ctx Context, fsc *FSContext, dir *FileDescription, path string, follow bool) (VirtualDentry, error) {
+	vd, anon, err := v.resolveAny(ctx, fsc, dir, path, follow)
+	if anon != nil {
+		anon.DecRef()
+		return VirtualDentry{}, unix.ENXIO
+	}
+	return vd, err
+}
+
+// resolveAny is resolve that returns the anonymous file (with a reference)
+// a final magic link leads to, instead of a position.
+func (v *VirtualFilesystem) resolveAny(ctx Context, fsc *FSContext, dir *FileDescription, path string, follow bool) (VirtualDentry, *FileDescription, error) {
 	if path == "" {
-		return VirtualDentry{}, unix.ENOENT
+		return VirtualDentry{}, nil, unix.ENOENT
 	}
 	r, err := v.newResolver(ctx, fsc, dir, path)
 	if err != nil {
-		return VirtualDentry{}, err
+		return VirtualDentry{}, nil, err
 	}
-	return r.resolveLast(follow)
+	vd, err := r.resolveLast(follow)
+	return vd, r.anon, err
 }
 
 // ResolvePath resolves path from dir (nil: the working directory) as the

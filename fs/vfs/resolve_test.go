@@ -447,8 +447,8 @@ func (j *jumpLink) SetStat(vfs.Context, vfs.SetStat) error { return unix.EPERM }
 func (j *jumpLink) Open(vfs.Context, uint32) (vfs.FileImpl, vfs.FileOptions, error) {
 	return nil, vfs.FileOptions{}, unix.ELOOP
 }
-func (j *jumpLink) Readlink() (string, error)        { return "/whatever (deleted)", nil }
-func (j *jumpLink) Jump() (vfs.VirtualDentry, error) { return j.to, nil }
+func (j *jumpLink) Readlink() (string, error)                              { return "/whatever (deleted)", nil }
+func (j *jumpLink) Jump() (vfs.VirtualDentry, *vfs.FileDescription, error) { return j.to, nil, nil }
 
 func TestMagicLink(t *testing.T) {
 	e := newEnv(t)

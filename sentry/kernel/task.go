@@ -103,6 +103,10 @@ type Task struct {
 	exitRequested bool
 }
 
+// KernelTask returns t. Contexts that embed a task to override part of it
+// (the credentials of access(2)) still name the task through it.
+func (t *Task) KernelTask() *Task { return t }
+
 // Kernel returns the task's kernel.
 func (t *Task) Kernel() *Kernel { return t.k }
 

@@ -10,6 +10,7 @@ import (
 var fsSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_OPEN:        sup("open", Open),
 	unix.SYS_OPENAT:      partial("openat", Openat, "O_TMPFILE: EOPNOTSUPP"),
+	unix.SYS_OPENAT2:     partial("openat2", Openat2, "RESOLVE_CACHED resolves normally (never EAGAIN from an uncached lookup)"),
 	unix.SYS_CREAT:       sup("creat", Creat),
 	unix.SYS_CLOSE:       sup("close", Close),
 	unix.SYS_CLOSE_RANGE: sup("close_range", CloseRange),

@@ -29,7 +29,7 @@ func setStatAt(t *kernel.Task, dirfd int32, pathAddr uintptr, flags uint32, s vf
 		}
 		return 0, f.SetStat(t, s)
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return 0, err
 	}

@@ -107,7 +107,7 @@ func Execveat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if path == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return 0, unix.ENOENT
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return 0, err
 	}

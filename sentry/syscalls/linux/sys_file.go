@@ -1,6 +1,9 @@
 package linux
 
 import (
+	"encoding/binary"
+	"strings"
+
 	"math"
 
 	"golang.org/x/sys/unix"
@@ -29,11 +32,12 @@ func getFile(t *kernel.Task, fd int32) (*vfs.FileDescription, error) {
 	return f, err
 }
 
-// getDirFile returns the starting directory for an *at(2) call: nil for
-// AT_FDCWD, else the file for dirfd (EBADF if none). The caller releases
+// getDirFile returns the starting directory for an *at(2) call on path:
+// nil for AT_FDCWD or an absolute path (whose dirfd Linux ignores, even a
+// bad one), else the file for dirfd (EBADF if none). The caller releases
 // it with putFile.
-func getDirFile(t *kernel.Task, dirfd int32) (*vfs.FileDescription, error) {
-	if dirfd == atFDCWD {
+func getDirFile(t *kernel.Task, dirfd int32, path string) (*vfs.FileDescription, error) {
+	if dirfd == atFDCWD || strings.HasPrefix(path, "/") {
 		return nil, nil
 	}
 	return getFile(t, dirfd)
@@ -73,6 +77,11 @@ const tmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
 // openAt is the common part of open(2), openat(2) and creat(2)
 // (do_sys_openat2() with build_open_flags()).
 func openAt(t *kernel.Task, dirfd int32, pathAddr uintptr, flags, mode uint32) (uintptr, error) {
+	return openAtResolve(t, dirfd, pathAddr, flags, mode, 0)
+}
+
+// openAtResolve is openAt with openat2's resolve flags.
+func openAtResolve(t *kernel.Task, dirfd int32, pathAddr uintptr, flags, mode uint32, resolve uint64) (uintptr, error) {
 	// Unknown flags are ignored, as open(2) always has; a 64-bit kernel
 	// forces O_LARGEFILE (force_o_largefile()).
 	flags |= unix.O_LARGEFILE
@@ -92,16 +101,78 @@ func openAt(t *kernel.Task, dirfd int32, pathAddr uintptr, flags, mode uint32) (
 	if err != nil {
 		return 0, err
 	}
-	dir, err := getDirFile(t, dirfd)
+	var dir *vfs.FileDescription
+	if resolve&(vfs.ResolveBeneath|vfs.ResolveInRoot) != 0 && dirfd != atFDCWD {
+		// A scoped lookup is relative to dirfd even for an absolute
+		// path (RESOLVE_IN_ROOT treats "/" as dirfd).
+		dir, err = getFile(t, dirfd)
+	} else {
+		dir, err = getDirFile(t, dirfd, path)
+	}
 	if err != nil {
 		return 0, err
 	}
 	defer putFile(dir)
-	f, err := t.VFS().Open(t, t.FSContext(), dir, path, flags, mode&0o7777)
+	f, err := t.VFS().OpenResolve(t, t.FSContext(), dir, path, flags, mode&0o7777, resolve)
 	if err != nil {
 		return 0, err
 	}
 	return installFD(t, f, flags&unix.O_CLOEXEC != 0)
+}
+
+// openHowSizeVer0 is OPEN_HOW_SIZE_VER0, the first struct open_how.
+const openHowSizeVer0 = 24
+
+// validOpenFlags are the flags openat2 accepts (VALID_OPEN_FLAGS):
+// unlike open(2) it refuses anything else.
+const validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | unix.O_LARGEFILE |
+	unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC | unix.O_PATH | unix.O_TMPFILE |
+	unix.O_SYNC
+
+// Openat2 implements Linux syscall openat2(2).
+func Openat2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	howAddr, size := args[2].Pointer(), args[3].SizeT()
+	if size < openHowSizeVer0 {
+		return 0, unix.EINVAL
+	}
+	if size > 4096 {
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if err := t.CopyInBytes(howAddr, b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[openHowSizeVer0:] {
+		if c != 0 {
+			// copy_struct_from_user(): unknown extensions must be 0.
+			return 0, unix.E2BIG
+		}
+	}
+	le := binary.LittleEndian
+	flags, mode, resolve := le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:])
+	// build_open_flags() for openat2: strict checks.
+	if flags&^validOpenFlags != 0 || flags>>32 != 0 {
+		return 0, unix.EINVAL
+	}
+	if resolve&^(vfs.ResolveNoXdev|vfs.ResolveNoMagiclinks|vfs.ResolveNoSymlinks|vfs.ResolveBeneath|vfs.ResolveInRoot|vfs.ResolveCached) != 0 {
+		return 0, unix.EINVAL
+	}
+	if resolve&vfs.ResolveBeneath != 0 && resolve&vfs.ResolveInRoot != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.O_CREAT|tmpfileBit) != 0 {
+		if mode&^0o7777 != 0 {
+			return 0, unix.EINVAL
+		}
+	} else if mode != 0 {
+		return 0, unix.EINVAL
+	}
+	if resolve&vfs.ResolveCached != 0 && flags&(unix.O_TRUNC|unix.O_CREAT|tmpfileBit) != 0 {
+		// A cached lookup cannot create or truncate.
+		return 0, unix.EAGAIN
+	}
+	return openAtResolve(t, args[0].Int(), args[1].Pointer(), uint32(flags), uint32(mode), resolve)
 }
 
 // Open implements Linux syscall open(2).

@@ -82,7 +82,7 @@ func linkAt(t *kernel.Task, olddirfd int32, oldAddr uintptr, newdirfd int32, new
 			}
 		}
 	} else {
-		dir, err := getDirFile(t, olddirfd)
+		dir, err := getDirFile(t, olddirfd, oldPath)
 		if err != nil {
 			return 0, err
 		}

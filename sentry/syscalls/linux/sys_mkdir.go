@@ -13,7 +13,7 @@ func withPathAt(t *kernel.Task, dirfd int32, pathAddr uintptr, fn func(dir *vfsF
 	if err != nil {
 		return 0, err
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return 0, err
 	}

@@ -29,12 +29,12 @@ func renameAt(t *kernel.Task, olddirfd int32, oldAddr uintptr, newdirfd int32, n
 	if err != nil {
 		return 0, err
 	}
-	oldDir, err := getDirFile(t, olddirfd)
+	oldDir, err := getDirFile(t, olddirfd, oldPath)
 	if err != nil {
 		return 0, err
 	}
 	defer putFile(oldDir)
-	newDir, err := getDirFile(t, newdirfd)
+	newDir, err := getDirFile(t, newdirfd, newPath)
 	if err != nil {
 		return 0, err
 	}

@@ -87,7 +87,7 @@ func statAt(t *kernel.Task, dirfd int32, pathAddr uintptr, flags uint32) (vfs.St
 		defer f.DecRef()
 		return f.Stat()
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return vfs.Stat{}, err
 	}
@@ -222,7 +222,7 @@ func accessAt(t *kernel.Task, dirfd int32, pathAddr uintptr, mode, flags uint32)
 		}
 		return 0, t.VFS().AccessVD(creds, vd, mode)
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return 0, err
 	}
@@ -256,7 +256,7 @@ func readlinkAt(t *kernel.Task, dirfd int32, pathAddr, bufAddr uintptr, size int
 	if err != nil {
 		return 0, err
 	}
-	dir, err := getDirFile(t, dirfd)
+	dir, err := getDirFile(t, dirfd, path)
 	if err != nil {
 		return 0, err
 	}
