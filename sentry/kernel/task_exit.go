@@ -58,15 +58,6 @@ func (t *Task) exitNotify() {
 	t.releaseVfork()
 	if t.mm != nil {
 		t.exitRobustList()
-		if t.clearChildTID != 0 && t.mm.Users() > 1 {
-			// CLONE_CHILD_CLEARTID: zero the TID word and wake one
-			// waiter (mm_release()), which is how pthread_join learns
-			// of the exit. Only meaningful if someone else still uses
-			// the memory.
-			if t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0}) == nil {
-				_, _ = t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
-			}
-		}
 	}
 	t.accountExit()
 	if t.fdTable != nil {
@@ -74,12 +65,6 @@ func (t *Task) exitNotify() {
 	}
 	if t.fsc != nil {
 		t.fsc.DecRef()
-	}
-	if t.mm != nil {
-		t.mm.DecUsers()
-	}
-	if t.pctx != nil {
-		t.pctx.Release()
 	}
 	k := t.k
 	tg := t.tg
@@ -110,6 +95,22 @@ func (t *Task) exitNotify() {
 		k.becomeZombieLocked(tg, status)
 	}
 	k.mu.Unlock()
+	if t.mm != nil {
+		if t.clearChildTID != 0 && t.mm.Users() > 1 {
+			// CLONE_CHILD_CLEARTID: zero the TID word and wake one
+			// waiter (mm_release()), which is how pthread_join learns
+			// of the exit. Only meaningful if someone else still uses
+			// the memory. Done after the thread left the task list,
+			// so that a joiner never still sees it in /proc/PID/task.
+			if t.CopyOutBytes(t.clearChildTID, []byte{0, 0, 0, 0}) == nil {
+				_, _ = t.FutexWake(t.clearChildTID, 1, ^uint32(0), false)
+			}
+		}
+		t.mm.DecUsers()
+	}
+	if t.pctx != nil {
+		t.pctx.Release()
+	}
 	if last {
 		// Outside Kernel.mu: listeners (epoll) may look at the
 		// pidfd's readiness, which takes it.
