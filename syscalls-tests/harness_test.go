@@ -40,6 +40,7 @@ const (
 	sandboxEnvPATH  = "PATH=/bin"
 	defaultBusybox  = "/bin/busybox"
 	fuzzDoneMessage = "done 10000 calls"
+	fuzzConcurrent  = "concurrent phase done, 2 children reaped"
 )
 
 func init() {
@@ -515,9 +516,9 @@ func TestFuzzSyscalls(t *testing.T) {
 	if r.timedOut {
 		t.Errorf("fuzz_syscalls timed out after %v", fuzzTimeout)
 	}
-	if r.status != 0 || !bytes.Contains(r.stdout, []byte(fuzzDoneMessage)) {
-		t.Errorf("fuzz_syscalls: exit status %d (want 0), stdout %q (want %q), stderr %q",
-			r.status, r.stdout, fuzzDoneMessage, r.stderr)
+	if r.status != 0 || !bytes.Contains(r.stdout, []byte(fuzzDoneMessage)) || !bytes.Contains(r.stdout, []byte(fuzzConcurrent)) {
+		t.Errorf("fuzz_syscalls: exit status %d (want 0), stdout %q (want %q and %q), stderr %q",
+			r.status, r.stdout, fuzzDoneMessage, fuzzConcurrent, r.stderr)
 	}
 	h, err := sb.run(trivialProgram, sandboxTimeout)
 	if err != nil {

@@ -26,15 +26,25 @@
  *   0-2 become a regular file "sink" in the private directory, so random
  *   reads never block and random writes, chmods and truncates hit only it.
  * - fcntl is limited to non-blocking, signal-free commands.
+ *
+ * A second, concurrent phase then forks two children that run the same
+ * random calls in four threads each while the parent bombards them with
+ * signals (handled ones, SIGSTOP/SIGCONT pairs, ignored ones), and finally
+ * SIGKILLs and reaps them: the sentry must stay consistent under threads,
+ * signals, stops and kills arriving mid-syscall, and the kill must work.
  */
 #include "t.h"
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #define SAVED_FD 900
 #define SCRATCH (16 * 4096)
 #define REGION (16 * 4096)
 
-static unsigned long long rng;
+static __thread unsigned long long rng;
 
 static unsigned long long next(void)
 {
@@ -181,6 +191,107 @@ static int is_mem(int nr)
 	       nr == SYS_madvise || nr == SYS_mremap;
 }
 
+/* fuzz_loop issues count random calls and returns how many it made. */
+static long fuzz_loop(long count)
+{
+	long done = 0;
+	while (done < count) {
+		int nr = next() % 461;
+		if (denied(nr))
+			continue;
+		if (is_mem(nr)) {
+			mem_call(nr);
+			done++;
+			continue;
+		}
+		unsigned long a[6];
+		for (int i = 0; i < 6; i++) {
+			a[i] = rand_arg();
+			if (a[i] == SAVED_FD)
+				a[i] = 3;
+		}
+		if ((nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3) &&
+		    (a[nr == SYS_close ? 0 : 1] <= 2))
+			continue; /* keep 0-2 as the sink (belt and braces) */
+		if (nr == SYS_fcntl) {
+			static const int safe[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+						    F_DUPFD, F_DUPFD_CLOEXEC, F_GETLK,
+						    F_GETPIPE_SZ, F_GETLEASE, F_GETSIG };
+			a[1] = safe[next() % (sizeof safe / sizeof safe[0])];
+			if (a[1] == F_SETFL)
+				a[2] &= O_APPEND | O_NONBLOCK | O_NOATIME;
+		}
+		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		sanitize();
+		done++;
+	}
+
+	return done;
+}
+
+static volatile sig_atomic_t handled;
+static void on_signal(int s)
+{
+	(void)s;
+	handled++;
+}
+
+static void *fuzz_thread(void *arg)
+{
+	rng = (unsigned long long)(unsigned long)arg;
+	fuzz_loop(1500);
+	return NULL;
+}
+
+/* concurrent_phase is the second phase described at the top. */
+static void concurrent_phase(unsigned long long seed)
+{
+	pid_t kids[2];
+	for (int c = 0; c < 2; c++) {
+		kids[c] = fork();
+		if (kids[c] == 0) {
+			struct sigaction sa = {0};
+			sa.sa_handler = on_signal;
+			sigaction(SIGUSR1, &sa, NULL);
+			sa.sa_flags = SA_RESTART;
+			sigaction(SIGUSR2, &sa, NULL);
+			sigaction(SIGRTMIN + 1, &sa, NULL);
+			pthread_t th[3];
+			for (int i = 0; i < 3; i++)
+				pthread_create(&th[i], NULL, fuzz_thread, (void *)(unsigned long)(seed + 100 * c + i + 1));
+			rng = seed + 100 * c;
+			fuzz_loop(1500);
+			for (int i = 0; i < 3; i++)
+				pthread_join(th[i], NULL);
+			_exit(0);
+		}
+	}
+	static const int sigs[] = { SIGUSR1, SIGUSR2, 0, SIGWINCH, SIGSTOP, SIGCHLD, 0 };
+	struct timespec tick = {0, 2000000};
+	for (int i = 0; i < 400; i++) {
+		pid_t k = kids[next() % 2];
+		int sig = sigs[next() % (sizeof sigs / sizeof sigs[0])];
+		if (sig == 0)
+			sig = SIGRTMIN + 1;
+		kill(k, sig);
+		if (sig == SIGSTOP) {
+			nanosleep(&tick, NULL);
+			kill(k, SIGCONT);
+		}
+		nanosleep(&tick, NULL);
+	}
+	int reaped = 0;
+	for (int c = 0; c < 2; c++) {
+		kill(kids[c], SIGKILL);
+		if (waitpid(kids[c], NULL, 0) == kids[c])
+			reaped++;
+	}
+	char msg[64];
+	int n = snprintf(msg, sizeof msg, "concurrent phase done, %d children reaped\n", reaped);
+	if (write(SAVED_FD, msg, n) != n)
+		_exit(3);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/fuzz_syscalls.XXXXXX";
@@ -227,36 +338,9 @@ int main(int argc, char **argv)
 		scratch[i] = (unsigned char)next();
 	sanitize();
 
-	while (done < count) {
-		int nr = next() % 461;
-		if (denied(nr))
-			continue;
-		if (is_mem(nr)) {
-			mem_call(nr);
-			done++;
-			continue;
-		}
-		unsigned long a[6];
-		for (int i = 0; i < 6; i++) {
-			a[i] = rand_arg();
-			if (a[i] == SAVED_FD)
-				a[i] = 3;
-		}
-		if ((nr == SYS_close || nr == SYS_dup2 || nr == SYS_dup3) &&
-		    (a[nr == SYS_close ? 0 : 1] <= 2))
-			continue; /* keep 0-2 as the sink (belt and braces) */
-		if (nr == SYS_fcntl) {
-			static const int safe[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL,
-						    F_DUPFD, F_DUPFD_CLOEXEC, F_GETLK,
-						    F_GETPIPE_SZ, F_GETLEASE, F_GETSIG };
-			a[1] = safe[next() % (sizeof safe / sizeof safe[0])];
-			if (a[1] == F_SETFL)
-				a[2] &= O_APPEND | O_NONBLOCK | O_NOATIME;
-		}
-		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		sanitize();
-		done++;
-	}
+	done = fuzz_loop(count);
+
+	concurrent_phase(rng);
 
 	/* random chmods may have locked us out of our own files */
 	if (chdir("/") == 0) {
