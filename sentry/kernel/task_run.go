@@ -159,12 +159,3 @@ func (t *Task) callHandler(entry Syscall, args arch.SyscallArguments) (ret uintp
 	return entry.Fn(t, args)
 }
 
-// coreSignal reports whether sig's default action dumps core (signal(7)).
-func coreSignal(sig unix.Signal) bool {
-	switch sig {
-	case unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE,
-		unix.SIGSEGV, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGSYS:
-		return true
-	}
-	return false
-}

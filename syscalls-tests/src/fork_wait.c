@@ -12,6 +12,7 @@
 #include "t.h"
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 static volatile sig_atomic_t chld_code, chld_pid, chld_status;
@@ -72,10 +73,13 @@ int main(void)
 	EXPECT_ERRNO("wrong pid -> ECHILD", waitpid(12345, &st, 0), ECHILD);
 
 	c = fork();
-	if (c == 0)
+	if (c == 0) {
+		struct rlimit nocore = {0, 0};
+		setrlimit(RLIMIT_CORE, &nocore);
 		abort();
+	}
 	waitpid(c, &st, 0);
-	CHECK("abort: SIGABRT with core flag", WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	CHECK("abort: SIGABRT, no core dumped with RLIMIT_CORE 0", WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && !WCOREDUMP(st));
 
 	/* waitid P_ALL with WEXITED fills siginfo. */
 	c = fork();
