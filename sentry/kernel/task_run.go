@@ -158,4 +158,3 @@ func (t *Task) callHandler(entry Syscall, args arch.SyscallArguments) (ret uintp
 	}()
 	return entry.Fn(t, args)
 }
-
