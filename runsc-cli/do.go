@@ -25,7 +25,7 @@ func init() {
 
 Runs CMD in a new sandbox: a sentry process that implements Linux for it and a
 gofer process that serves its files. Without --rootfs the root is the host's
-/, read-only, with writes kept in memory; with --rootfs DIR writes go to DIR.
+/, read-only, with writes kept in memory; with --rootfs DIR writes go to DIR, or to memory with --overlay.
 The exit status is CMD's, or 128+N if signal N killed it.
 
 Example:
@@ -44,6 +44,7 @@ type doFlags struct {
 	hostname string
 	memory   string
 	pids     int
+	overlay  bool
 }
 
 func runDo(args []string) int {
@@ -54,6 +55,7 @@ func runDo(args []string) int {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.rootfs, "rootfs", "", "root directory of the sandbox (default: the host's / with an in-memory overlay)")
+	fs.BoolVar(&f.overlay, "overlay", false, "keep the --rootfs directory unmodified: writes go to an in-memory overlay (always so without --rootfs)")
 	fs.StringVar(&f.cwd, "cwd", "/", "working directory of CMD inside the sandbox")
 	fs.StringArrayVar(&f.env, "env", nil, "environment variable K=V for CMD (repeatable); default PATH only")
 	fs.StringVar(&f.debugLog, "debug-log", "", "directory for one debug log per process (cli, sentry, gofer)")
@@ -89,7 +91,7 @@ func runDo(args []string) int {
 		return errorf(1, "--cwd %q: must be an absolute path inside the sandbox", f.cwd)
 	}
 	root := f.rootfs
-	overlay := false
+	overlay := f.overlay
 	if root == "" {
 		root, overlay = "/", true
 	} else {
