@@ -253,3 +253,23 @@ func TestForkBomb(t *testing.T) {
 		t.Errorf("a new sandbox after the fork bomb: %s", r)
 	}
 }
+
+// TestProcps runs the rest of procps (free, uptime, vmstat, pgrep, pkill,
+// pidof, pmap, pwdx, ps -L) on the sandbox's /proc. Memory sizes, times
+// and load are the machine's, so the scripts print what is stable: labels,
+// exit statuses, PIDs, thread counts.
+func TestProcps(t *testing.T) {
+	runDebCases(t, []debCase{
+		{name: "free", argv: bash(`free > /tmp/f; echo "status $?"; awk '{print $1}' /tmp/f; free -h -w -t > /dev/null; echo "status $?"`)},
+		{name: "uptime", argv: bash(`uptime > /tmp/u; echo "status $?"; grep -c 'load average: [0-9.]*, [0-9.]*, [0-9.]*$' /tmp/u; uptime -p | grep -c '^up'`)},
+		{name: "vmstat", argv: bash(`vmstat 1 2 > /tmp/v; echo "status $?"; head -2 /tmp/v; wc -l < /tmp/v; vmstat -s | sed 's/^ *[0-9]* //' ; vmstat -S M > /dev/null; echo "status $?"`)},
+		{name: "pgrep-pkill-pidof", argv: bash(`sleep 5 & a=$!; sleep 6 & b=$!; ` + waitAsleep("$a $b") + `pgrep -l sleep; pgrep -c sleep; pidof sleep; pgrep -f 'sleep 6'; pkill -f 'sleep 5'; wait $a; echo "killed $?"; pkill -KILL sleep; wait $b; echo "killed $?"; pgrep sleep; echo "none $?"`)},
+		{name: "pmap-pwdx", argv: bash(`cd /etc; pwdx $$; pmap $$ | head -1; pmap -x $$ > /dev/null; echo "status $?"`)},
+		{name: "ps-threads", argv: bash(`python3 -c 'import threading, time
+ev = threading.Event()
+ts = [threading.Thread(target=ev.wait) for _ in range(3)]
+for t in ts: t.start()
+open("/tmp/ready", "w").close()
+time.sleep(2); ev.set()' & until [ -e /tmp/ready ]; do :; done; ps -eLo pid,lwp,nlwp,comm; ps -o pid,nlwp,comm -p $!; ls /proc/$!/task | wc -l; grep Threads /proc/$!/status; wait`)},
+	})
+}

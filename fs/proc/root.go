@@ -37,6 +37,7 @@ func (fs *Filesystem) newRootDir() *rootDir {
 		top("loadavg", fs.genLoadavg),
 		top("stat", fs.genStat),
 		top("filesystems", fs.genFilesystems),
+		top("vmstat", fs.genVmstat),
 		top("cmdline", fs.genKernelCmdline),
 		{"mounts", fs.newSymlink(fs.ino(), nil, func() (string, error) { return "self/mounts", nil })},
 		{"sys", fs.newSysDir()},

@@ -82,10 +82,14 @@ func (fs *Filesystem) genStat(vfs.Context) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// genMeminfo renders /proc/meminfo: the sandbox's memory (the memory
-// limit, else the host's RAM) with the memory file's usage as anonymous
-// memory.
+// genMeminfo renders /proc/meminfo (see memStats).
 func (fs *Filesystem) genMeminfo(vfs.Context) ([]byte, error) {
+	return formatMeminfo(fs.memStats()), nil
+}
+
+// memStats is the sandbox's memory: the memory limit, else the host's
+// RAM, with the memory file's usage as anonymous memory.
+func (fs *Filesystem) memStats() memStats {
 	total := fs.k.TotalMemory()
 	if total == 0 {
 		total = fs.hostMem
@@ -98,7 +102,7 @@ func (fs *Filesystem) genMeminfo(vfs.Context) ([]byte, error) {
 	if used < total {
 		free = total - used
 	}
-	return formatMeminfo(memStats{Total: total, Free: free, Available: free, Anon: used}), nil
+	return memStats{Total: total, Free: free, Available: free, Anon: used}
 }
 
 // baseFilesystems are the filesystem types the sentry implements.

@@ -88,6 +88,26 @@ int main(void)
 	EXPECT_EQ("cpuinfo has a block per CPU", procs, ncpu);
 	CHECK("cpuinfo has flags", strstr(buf, "\nflags\t\t: ") != NULL);
 
+	/* vmstat: "name value" rows, looked up by name (procps's vmstat). */
+	CHECK("read vmstat", slurp("/proc/vmstat") > 0);
+	CHECK("vmstat starts with nr_free_pages", starts(buf, "nr_free_pages "));
+	CHECK("vmstat has the paging counters", strstr(buf, "\npgpgin ") && strstr(buf, "\npgpgout ") &&
+		strstr(buf, "\npswpin ") && strstr(buf, "\npswpout ") && strstr(buf, "\npgfault ") && strstr(buf, "\npgmajfault "));
+	{
+		int ok = 1;
+		for (char *line = buf; *line; ) {
+			char *eol = strchr(line, '\n');
+			if (!eol)
+				break;
+			char name[64];
+			unsigned long long val;
+			if (sscanf(line, "%63[a-z0-9_] %llu", name, &val) != 2)
+				ok = 0;
+			line = eol + 1;
+		}
+		CHECK("vmstat rows are 'name value'", ok);
+	}
+
 	/* filesystems: "nodev\tname" rows. */
 	slurp("/proc/filesystems");
 	CHECK("filesystems lists proc", strstr(buf, "nodev\tproc\n") != NULL);
