@@ -62,6 +62,7 @@ int main(void)
 	EXPECT_ERRNO("setxattr empty name: ERANGE", setxattr("f", "", "v", 1, 0), ERANGE);
 	EXPECT_ERRNO("setxattr too large: E2BIG", syscall(SYS_setxattr, "f", "user.x", big, 65537, 0), E2BIG);
 	EXPECT_ERRNO("setxattr missing path: ENOENT", setxattr("nope", "user.x", "v", 1, 0), ENOENT);
+	EXPECT_ERRNO("lsetxattr user.x on a symlink: EPERM", lsetxattr("ln", "user.x", "v", 1, 0), EPERM);
 	close(fd);
 	close(pfd);
 	return t_done();

@@ -219,7 +219,7 @@ func setxattr(t *kernel.Task, fd int32, pathAddr uintptr, follow bool, args arch
 			return 0, err
 		}
 	}
-	vd, _, release, err := xattrTarget(t, fd, pathAddr, follow)
+	vd, st, release, err := xattrTarget(t, fd, pathAddr, follow)
 	if err != nil {
 		return 0, err
 	}
@@ -227,7 +227,16 @@ func setxattr(t *kernel.Task, fd int32, pathAddr uintptr, follow bool, args arch
 	if vd.Ok() && vd.Mount.ReadOnly() {
 		return 0, unix.EROFS
 	}
-	_ = name
+	// xattr_permission() for a write: trusted.* needs CAP_SYS_ADMIN and
+	// user.* exists only on regular files and directories.
+	switch {
+	case strings.HasPrefix(name, "trusted.") && !t.Credentials().HasCapability(auth.CapSysAdmin):
+		return 0, unix.EPERM
+	case strings.HasPrefix(name, "user."):
+		if mode := st.Mode & unix.S_IFMT; mode != unix.S_IFREG && mode != unix.S_IFDIR {
+			return 0, unix.EPERM
+		}
+	}
 	return 0, unix.EOPNOTSUPP
 }
 
