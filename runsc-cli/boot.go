@@ -13,6 +13,7 @@ import (
 	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"pangolin/fs/vfs"
 	"pangolin/sentry/auth"
 	"pangolin/sentry/kernel"
 	"pangolin/sentry/limits"
@@ -39,6 +40,7 @@ type bootConfig struct {
 	overlay  bool
 	debugLog string
 	strace   bool
+	tty      bool
 	argv     []string
 
 	logFD       int
@@ -69,6 +71,7 @@ func runBoot(args []string) int {
 	fs.BoolVar(&c.overlay, "overlay", false, "root is the gofer's read-only tree under an in-memory overlay")
 	fs.StringVar(&c.debugLog, "debug-log", "", "debug log directory")
 	fs.BoolVar(&c.strace, "strace", false, "log app syscalls")
+	fs.BoolVar(&c.tty, "tty", false, "stdin is a host terminal: give the app a sandbox pty (/dev/pts/N) bridged to it")
 	fs.IntVar(&c.logFD, "log-fd", -1, "debug log descriptor (instead of --debug-log)")
 	fs.IntVar(&c.cpuinfoFD, "cpuinfo-fd", -1, "the host's /proc/cpuinfo, opened before confinement")
 	fs.Uint64Var(&c.memoryLimit, "memory-limit", 0, "bytes of memory the application may use (0: no limit)")
@@ -161,8 +164,25 @@ func boot(c bootConfig) int {
 		return errorf(1, "sentry: %v", err)
 	}
 	creds := auth.NewRootCredentials()
-	fdt, err := sb.stdioTable()
-	if err != nil {
+	var fdt *vfs.FDTable
+	var tty *sandboxTTY
+	if c.tty {
+		// As docker run -t: the app's 0, 1 and 2 are /dev/pts/N, whose
+		// line discipline (job control, ^C, ttyname) is the sentry's,
+		// bridged to the host terminal the CLI gave us.
+		if tty, err = newSandboxTTY(sb, k, 0, 0, 0); err == nil {
+			fdt, err = tty.fdTable()
+		}
+		// init (PID 1, leading session 1) is not running yet; its
+		// controlling terminal is set before it can ask, with its group
+		// in the foreground.
+		if err == nil {
+			tty.term.SetControlling(1, 1)
+		}
+		if err != nil {
+			return errorf(1, "sentry: terminal: %v", err)
+		}
+	} else if fdt, err = sb.stdioTable(); err != nil {
 		return errorf(1, "sentry: stdio: %v", err)
 	}
 	fsc, err := sb.fsContext(creds, c.cwd)
@@ -208,6 +228,9 @@ func boot(c bootConfig) int {
 	}()
 	ws := k.WaitInit()
 	signal.Stop(sigs)
+	if tty != nil {
+		tty.close()
+	}
 	log.Printf("init exited: %+v", ws)
 	return ws.ShellStatus()
 }

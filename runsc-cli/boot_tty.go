@@ -68,7 +68,17 @@ func newSandboxTTYFromFile(sb *sandboxFS, _ *kernel.Kernel, f *os.File, uid uint
 		f.Close()
 		return nil, err
 	}
-	hf := os.NewFile(uintptr(fd), f.Name())
+	// A second *os.File for the same descriptor would close it when the
+	// first is garbage collected (os.File's finalizer): hand the poller
+	// a duplicate and close the original.
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Close()
+	fd = nfd
+	hf := os.NewFile(uintptr(fd), "tty")
 	term, err := sb.pts.NewTerminal(uid)
 	if err != nil {
 		hf.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -197,9 +198,28 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 		"--task-limit", strconv.Itoa(limits.tasks))
 	bootArgs = append(bootArgs, "--")
 	bootArgs = append(bootArgs, cmd...)
+	// With a terminal on both stdin and stdout, the app gets a terminal
+	// of its own (as docker run -it): the sentry bridges a host pty,
+	// whose master this process proxies to ours in raw mode.
+	var master *os.File
 	boot := exec.Command(self, bootArgs...)
 	boot.ExtraFiles = []*os.File{sentrySock}
 	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+		m, replica, err := newHostPty()
+		if err != nil {
+			gofer.Process.Kill()
+			gofer.Wait()
+			return errorf(1, "terminal: %v", err)
+		}
+		defer replica.Close()
+		master = m
+		defer master.Close()
+		resizeFrom(os.Stdin, master)
+		boot.Stdin, boot.Stdout, boot.Stderr = replica, replica, replica
+		n := len(boot.Args) - len(cmd) - 1 // before the "--"
+		boot.Args = append(append(append([]string{}, boot.Args[:n]...), "--tty"), boot.Args[n:]...)
+	}
 	boot.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	bc, err := confine(boot, kindSentry, confineOptions{NewNetwork: true})
 	if err != nil {
@@ -228,11 +248,23 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	} else if err := bc.release(); err != nil {
 		warnf("%v", err)
 	}
+	if master != nil {
+		if restore, err := makeRaw(int(os.Stdin.Fd())); err == nil {
+			defer restore()
+		}
+		go io.Copy(master, os.Stdin)
+		go io.Copy(os.Stdout, master)
+		signal.Notify(sigs, unix.SIGWINCH)
+	}
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case s := <-sigs:
+				if s == unix.SIGWINCH {
+					resizeFrom(os.Stdin, master)
+					continue
+				}
 				_ = boot.Process.Signal(s)
 			case <-done:
 				return
@@ -274,4 +306,10 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 		return ws.ExitStatus()
 	}
 	return errorf(1, "waiting for sandbox: %v", err)
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
