@@ -115,7 +115,7 @@ func TestInteractiveTerminal(t *testing.T) {
 	e.expect("PROMPT$ ")
 	say("sleep 100\n")
 	time.Sleep(300 * time.Millisecond) // let sleep start: ^Z before it would stop bash's own read
-	say("\x1a")                         // ^Z
+	say("\x1a")                        // ^Z
 	e.expect("Stopped")
 	e.expect("PROMPT$ ")
 	say("bg; jobs\n")
