@@ -5,25 +5,20 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"pangolin/fs/proc"
 	"pangolin/sentry/kernel"
 	"pangolin/sentry/memfile"
 )
 
 // bootPrepare does the sentry's first steps, common to `do` and OCI boots:
+// it takes the host's /proc/cpuinfo from the descriptor stage 1 opened.
 //
-//   - it becomes non-dumpable, so that no host process of the same UID
-//     (a user namespace maps the sentry to nobody, as may be other host
-//     processes) can ptrace it or its stubs, or read /proc/PID/mem; tracing
-//     its own stubs then takes CAP_SYS_PTRACE in its own user namespace,
-//     the one capability the confinement leaves it;
-//   - it takes the host's /proc/cpuinfo from the descriptor stage 1 opened.
+// The sentry stays dumpable: it must ptrace its stubs without capabilities.
+// No other host process can attach to it or read its memory anyway: in its
+// own user namespace, even one with its host UID (nobody) would need
+// CAP_SYS_PTRACE there (cap_ptrace_access_check()), which only the
+// namespace's owner, the host's root, has.
 func bootPrepare(c *bootConfig) error {
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("PR_SET_DUMPABLE: %w", err)
-	}
 	if c.cpuinfoFD >= 0 {
 		f := os.NewFile(uintptr(c.cpuinfoFD), "cpuinfo")
 		data, err := io.ReadAll(io.LimitReader(f, 4<<20))

@@ -116,19 +116,3 @@ func capset(eff, perm, inh [2]uint32) error {
 	}
 	return nil
 }
-
-// capabilityNames formats a capability list.
-func capabilityNames(caps []int) string {
-	if len(caps) == 0 {
-		return "none"
-	}
-	var s []string
-	for _, c := range caps {
-		if n, ok := capNames[c]; ok {
-			s = append(s, n)
-		} else {
-			s = append(s, strconv.Itoa(c))
-		}
-	}
-	return strings.Join(s, ",")
-}

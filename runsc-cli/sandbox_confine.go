@@ -24,20 +24,30 @@ import (
 //	sentry: new user (mapped to nobody, where user namespaces are
 //	        available), mount, PID, IPC, UTS and cgroup namespaces, and a new
 //	        empty network namespace for `do` (OCI sandboxes get the spec's,
-//	        from startInNetns); an empty read-only root; capabilities:
-//	        CAP_SYS_PTRACE in its own user namespace only (to trace its
-//	        stubs, as it is non-dumpable); no_new_privs; the descriptors it
-//	        was given and nothing else; rlimits; then its seccomp filter.
+//	        from startInNetns); an empty read-only root; no capabilities
+//	        (see sentryCapabilities); no_new_privs; the descriptors it was
+//	        given and nothing else; rlimits; then its seccomp filter.
 //	gofer:  new mount, PID, IPC, UTS, cgroup and network namespaces; root
 //	        at the container's root filesystem (nosuid, nodev, noexec);
 //	        capabilities: the file ones the server needs
 //	        (goferCapabilities); no_new_privs; rlimits; its own, narrower
 //	        seccomp filter.
 
-// sentryCapabilities are what the sentry keeps: tracing its stub processes,
-// which share its (non-dumpable) credentials. In a user namespace the
-// capability reaches only that namespace's processes, all of them its own.
-var sentryCapabilities = []int{unix.CAP_SYS_PTRACE}
+// sentryCapabilities are what the sentry keeps: nothing. It traces only its
+// own stub processes, which share its credentials, and ptrace(2) needs no
+// capability for that (same UID, dumpable, same user namespace with no
+// capabilities on either side: __ptrace_may_access() and
+// cap_ptrace_access_check()). Yama's ptrace_scope 2 is the exception: it
+// wants CAP_SYS_PTRACE for any attach, which the sentry then keeps, in its
+// own user namespace where it reaches only its own processes.
+func sentryCapabilities() []int {
+	if b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n >= 2 {
+			return []int{unix.CAP_SYS_PTRACE}
+		}
+	}
+	return nil
+}
 
 // goferCapabilities are what the file server needs as the owner of every
 // file in the tree: create files with the requested owner (CHOWN), open
@@ -117,7 +127,7 @@ func confine(cmd *exec.Cmd, kind string, o confineOptions) (*confinedProc, error
 	attr.Cloneflags |= unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
 	switch kind {
 	case kindSentry:
-		spec.Caps, spec.NoFile = sentryCapabilities, sentryNoFile
+		spec.Caps, spec.NoFile = sentryCapabilities(), sentryNoFile
 		if o.NewNetwork {
 			attr.Cloneflags |= unix.CLONE_NEWNET
 		}
@@ -134,7 +144,7 @@ func confine(cmd *exec.Cmd, kind string, o confineOptions) (*confinedProc, error
 			attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 			cmd.Args = insertArgs(cmd.Args, "--control-owner-uid", strconv.Itoa(nobodyID))
 		} else {
-			warnOnce("the sentry runs without a user namespace (%s): as host root with CAP_SYS_PTRACE only", why)
+			warnOnce("the sentry runs without a user namespace (%s): as host root, with no capabilities", why)
 		}
 	case kindGofer:
 		spec.Caps, spec.NoFile = goferCapabilities, goferNoFile

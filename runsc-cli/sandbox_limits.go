@@ -78,12 +78,15 @@ type doCgroup struct {
 	cg *cgroup.Cgroup
 }
 
-// newDoCgroup creates /pangolin/do-<pid> with the memory limit and a pids
-// backstop.
+// newDoCgroup creates pangolin/do-<pid> below the CLI's own cgroup, with
+// the memory limit and a pids backstop. Below, not beside: whatever limits
+// the caller runs under (a test's fence, a systemd unit) keep applying to
+// the sandbox.
 func newDoCgroup(l sandboxLimits) *doCgroup {
 	mem := int64(l.hostMemory)
 	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem}}
-	cg, err := cgroup.New(cgroup.Path("", fmt.Sprintf("do-%d", os.Getpid()), false), r, func(s string) { warnf("%s", s) })
+	path := filepath.Join(ownCgroup(), "pangolin", fmt.Sprintf("do-%d", os.Getpid()))
+	cg, err := cgroup.New(path, r, func(s string) { warnf("%s", s) })
 	if err != nil {
 		warnOnce("no host cgroup for the sandbox (%v): only the sentry's own memory and task limits apply", err)
 		return &doCgroup{}
@@ -112,4 +115,30 @@ func (d *doCgroup) destroy() {
 	if d.cg != nil {
 		d.cg.Destroy()
 	}
+}
+
+// ownCgroup returns the CLI's cgroup path below the hierarchy root: the
+// memory controller's under cgroup v1, the unified one under v2, "/" if
+// unknown.
+func ownCgroup() string {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "/"
+	}
+	unified := "/"
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c == "memory" {
+				return parts[2]
+			}
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			unified = parts[2]
+		}
+	}
+	return unified
 }
