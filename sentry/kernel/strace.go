@@ -15,22 +15,30 @@ import (
 // letter per argument: d decimal, x hex, f fd (AT_FDCWD shown by name),
 // p path, w buffer written by the app (shown on entry, first 32 bytes),
 // r buffer read by the app (shown on exit, sized by the return value),
-// o octal mode, v string vector (argv/envp). Unlisted syscalls print hex.
+// o octal mode, v string vector (argv/envp); symbolic: O open flags,
+// P mmap protection, M mmap flags, A AT_* flags, K clone flags,
+// S signal, H sigprocmask how, C fcntl command, F address family,
+// T socket type (strace_flags.go). Unlisted syscalls print hex.
 var straceFormats = map[string]string{
 	"read": "frd", "write": "fwd", "pread64": "frdd", "pwrite64": "fwdd",
-	"open": "pxo", "openat": "fpxo", "creat": "po", "close": "f",
-	"stat": "px", "lstat": "px", "fstat": "fx", "newfstatat": "fpxx", "statx": "fpxxx",
-	"access": "po", "faccessat": "fpo", "faccessat2": "fpox", "readlink": "pxd", "readlinkat": "fpxd",
+	"open": "pOo", "openat": "fpOo", "creat": "po", "close": "f",
+	"stat": "px", "lstat": "px", "fstat": "fx", "newfstatat": "fpxA", "statx": "fpAxx",
+	"access": "po", "faccessat": "fpo", "faccessat2": "fpoA", "readlink": "pxd", "readlinkat": "fpxd",
 	"chdir": "p", "fchdir": "f", "mkdir": "po", "mkdirat": "fpo", "rmdir": "p",
-	"unlink": "p", "unlinkat": "fpx", "rename": "pp", "renameat": "fpfp", "renameat2": "fpfpx",
-	"symlink": "pp", "symlinkat": "pfp", "link": "pp", "linkat": "fpfpx",
+	"unlink": "p", "unlinkat": "fpA", "rename": "pp", "renameat": "fpfp", "renameat2": "fpfpx",
+	"symlink": "pp", "symlinkat": "pfp", "link": "pp", "linkat": "fpfpA",
 	"chmod": "po", "fchmod": "fo", "fchmodat": "fpo", "chown": "pdd", "lchown": "pdd", "fchown": "fdd",
-	"fchownat": "fpddx", "truncate": "pd", "ftruncate": "fd", "lseek": "fdd", "getdents64": "fxd",
-	"dup": "f", "dup2": "ff", "dup3": "ffx", "fcntl": "fdx", "ioctl": "fxx",
-	"execve": "pvv", "execveat": "fpvvx", "exit": "d", "exit_group": "d",
-	"mmap": "xxxxfx", "munmap": "xx", "mprotect": "xxx", "brk": "x", "mremap": "xxxxx", "madvise": "xxd",
-	"kill": "dd", "tgkill": "ddd", "wait4": "dxxx", "chroot": "p", "statfs": "px", "fstatfs": "fx",
-	"utimensat": "fpxx", "getcwd": "xd",
+	"fchownat": "fpddA", "truncate": "pd", "ftruncate": "fd", "lseek": "fdd", "getdents64": "fxd",
+	"dup": "f", "dup2": "ff", "dup3": "ffO", "fcntl": "fCx", "ioctl": "fxx",
+	"execve": "pvv", "execveat": "fpvvA", "exit": "d", "exit_group": "d",
+	"mmap": "xxPMfx", "munmap": "xx", "mprotect": "xxP", "brk": "x", "mremap": "xxxxx", "madvise": "xxd",
+	"kill": "dS", "tgkill": "ddS", "tkill": "dS", "wait4": "dxxx", "chroot": "p", "statfs": "px", "fstatfs": "fx",
+	"utimensat": "fpxA", "getcwd": "xd", "clone": "Kxxxx", "rt_sigaction": "Sxxd", "rt_sigprocmask": "Hxxd",
+	"socket": "FTd", "socketpair": "FTdx", "connect": "fxd", "bind": "fxd", "accept4": "fxxO",
+	"sendto": "fwdxxd", "recvfrom": "frdxxx", "listen": "fd", "shutdown": "fd", "pipe2": "xO",
+	"readv": "fxd", "writev": "fxd", "poll": "xdd", "epoll_wait": "fxdd", "epoll_ctl": "fdfx",
+	"chmodat": "fpo", "setuid": "d", "setgid": "d", "getrandom": "xdx", "memfd_create": "px",
+	"eventfd2": "dO", "nanosleep": "xx", "umask": "o", "prlimit64": "ddxx", "setpgid": "dd",
 }
 
 func (t *Task) straceEnter(nr uintptr, name string, args arch.SyscallArguments) {
@@ -96,6 +104,26 @@ func (t *Task) straceArgs(name string, args arch.SyscallArguments, exit bool, re
 			parts = append(parts, t.straceBuf(a, n))
 		case 'v':
 			parts = append(parts, t.straceVec(a))
+		case 'O':
+			parts = append(parts, decodeOpenFlags(uint64(a)))
+		case 'P':
+			parts = append(parts, decodeFlags(uint64(a), protNames, "PROT_NONE"))
+		case 'M':
+			parts = append(parts, decodeFlags(uint64(a), mmapFlagNames, ""))
+		case 'A':
+			parts = append(parts, decodeFlags(uint64(a), atFlagNames, "0"))
+		case 'K':
+			parts = append(parts, decodeCloneFlags(uint64(a)))
+		case 'S':
+			parts = append(parts, decodeSignal(uint64(a)))
+		case 'H':
+			parts = append(parts, sigprocmaskHow(uint64(a)))
+		case 'C':
+			parts = append(parts, fcntlCmd(uint64(a)))
+		case 'F':
+			parts = append(parts, decodeFamily(uint64(a)))
+		case 'T':
+			parts = append(parts, decodeSocketType(uint64(a)))
 		default:
 			parts = append(parts, fmt.Sprintf("%#x", a))
 		}
