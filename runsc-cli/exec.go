@@ -284,10 +284,14 @@ func execAndWait(c *container.Container, o execOpts, ea *control.ExecArgs) int {
 		return fail("exec failed: %v", err)
 	}
 	pid := resp.PID
-	ready("ok")
+	// Catch signals before telling anyone we are here: the pid file
+	// names this process, and a signal sent to it as soon as the file
+	// appears must be forwarded, not kill the waiter and leave the
+	// exec'd process running.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs)
 	defer signal.Stop(sigs)
+	ready("ok")
 	if master != nil {
 		if restore, err := makeRaw(int(os.Stdin.Fd())); err == nil {
 			defer restore()
