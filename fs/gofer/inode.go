@@ -372,9 +372,10 @@ func (i *inode) checkCreate() error {
 
 // Mknod implements vfs.Mknoder. A regular file is made with the gofer's
 // Create (O_CREAT|O_EXCL) and the O_RDWR FD it returns is kept for the
-// open that normally follows; a FIFO with the gofer's Mknod. Device nodes
-// and sockets fail with EPERM: the gofer never makes them on the host
-// (as mknod(2) without CAP_MKNOD).
+// open that normally follows; a FIFO or a socket node with the gofer's
+// Mknod (a socket node is only a placeholder: the VFS associates it with
+// the sentry's bound socket). Device nodes fail with EPERM: the gofer never
+// makes them on the host (as mknod(2) without CAP_MKNOD).
 func (i *inode) Mknod(name string, opts vfs.CreateOptions) (vfs.Inode, error) {
 	if err := i.checkCreate(); err != nil {
 		return nil, err
@@ -389,7 +390,7 @@ func (i *inode) Mknod(name string, opts vfs.CreateOptions) (vfs.Inode, error) {
 		child = i.fs.newInode(n, true)
 		child.spareFD = fd
 		i.fs.addSpare(child)
-	case unix.S_IFIFO:
+	case unix.S_IFIFO, unix.S_IFSOCK:
 		n, err := i.fs.c.Mknod(i.node, name, opts.Mode&(unix.S_IFMT|0o7777), opts.UID, opts.GID)
 		if err != nil {
 			return nil, errno(err)

@@ -542,6 +542,7 @@ func (v *VirtualFilesystem) UnlinkAt(ctx Context, fsc *FSContext, dir *FileDescr
 	if !ok {
 		return unix.EPERM
 	}
+	sockKey, isSock := socketNodeKey(child)
 	if err := ul.Unlink(last, child.inode); err != nil {
 		return err
 	}
@@ -551,6 +552,9 @@ func (v *VirtualFilesystem) UnlinkAt(ctx Context, fsc *FSContext, dir *FileDescr
 	child.notifySelf(InAttrib)
 	child.linkGone()
 	notifyEntry(d, last, child, InDelete, 0)
+	if isSock {
+		v.socketNodeRemoved(child, sockKey)
+	}
 	return nil
 }
 
@@ -737,8 +741,16 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldDir *FileDe
 	if newChild != nil {
 		replaced = newChild.inode
 	}
+	var sockKey socketKey
+	replacedSock := false
+	if newChild != nil && !exchange {
+		sockKey, replacedSock = socketNodeKey(newChild)
+	}
 	if err := rn.Rename(oldLast, oldChild.inode, np.Dentry.inode, newLast, replaced, flags&RenameExchange); err != nil {
 		return err
+	}
+	if replacedSock {
+		v.socketNodeRemoved(newChild, sockKey)
 	}
 	// Update the dentry cache (d_move()/d_exchange()).
 	delete(op.Dentry.children, oldLast)

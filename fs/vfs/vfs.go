@@ -37,6 +37,11 @@ type VirtualFilesystem struct {
 	// pipe implementation installs it; without it opening a FIFO fails
 	// with ENXIO. Set before the first task runs; read-only afterwards.
 	OpenFIFO func(ctx Context, vd VirtualDentry, flags uint32) (FileImpl, FileOptions, error)
+
+	socketsMu sync.Mutex
+	// sockets maps socket nodes to the sockets bound to them (socket.go).
+	// Protected by socketsMu, a leaf lock.
+	sockets map[socketKey]BoundSocket
 }
 
 type mountKey struct {
@@ -49,6 +54,7 @@ func New() *VirtualFilesystem {
 	return &VirtualFilesystem{
 		mounts:  make(map[mountKey]*Mount),
 		devices: make(map[uint64]Device),
+		sockets: make(map[socketKey]BoundSocket),
 	}
 }
 

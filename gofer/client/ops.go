@@ -102,8 +102,8 @@ func (c *Client) Mkdir(dir Node, name string, mode, uid, gid uint32) (Node, erro
 	return nodeOf(resp.Node), nil
 }
 
-// Mknod creates a regular file or FIFO (file type in mode); device nodes and
-// sockets fail with EPERM.
+// Mknod creates a regular file, FIFO or socket node (file type in mode);
+// device nodes fail with EPERM.
 func (c *Client) Mknod(dir Node, name string, mode, uid, gid uint32) (Node, error) {
 	var resp proto.NodeResp
 	if _, err := c.rpc(proto.MsgMknod, &proto.MkdirReq{Dir: dir.ID, Name: name, Mode: mode, UID: uid, GID: gid}, &resp); err != nil {

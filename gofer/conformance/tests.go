@@ -449,7 +449,19 @@ func (s *suite) testMknod(t *testing.T, e *env) {
 	if st := lstat(t, e.host("newreg")); st.Mode != unix.S_IFREG|0o600 {
 		t.Errorf("mknod regular: mode %#o", st.Mode)
 	}
-	for _, mode := range []uint32{unix.S_IFCHR | 0o666, unix.S_IFBLK | 0o666, unix.S_IFSOCK | 0o666} {
+	// A socket node is a placeholder: it exists on the host, but nothing
+	// listens on it.
+	_, err = e.c.Mknod(e.c.Root(), "newsock", unix.S_IFSOCK|0o755, 1000, 1000)
+	must(t, err)
+	if st := lstat(t, e.host("newsock")); st.Mode != unix.S_IFSOCK|0o755 || st.Uid != 1000 {
+		t.Errorf("mknod socket: mode %#o uid %d", st.Mode, st.Uid)
+	}
+	if fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil && len(e.host("newsock")) < 100 {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: e.host("newsock")})
+		unix.Close(fd)
+		wantErrno(t, "connect to a socket node", err, unix.ECONNREFUSED)
+	}
+	for _, mode := range []uint32{unix.S_IFCHR | 0o666, unix.S_IFBLK | 0o666} {
 		_, err = e.c.Mknod(e.c.Root(), "dev", mode, 0, 0)
 		wantErrno(t, fmt.Sprintf("mknod %#o", mode), err, unix.EPERM)
 	}

@@ -380,9 +380,12 @@ func (c *conn) mkdir(req *proto.MkdirReq) (*proto.NodeResp, error) {
 	return c.addCreated(n, dir, req.Name, unix.AT_REMOVEDIR)
 }
 
-// mknod creates regular files and FIFOs only. Device nodes and sockets fail
+// mknod creates regular files, FIFOs and socket nodes. Device nodes fail
 // with EPERM, as mknod(2) without CAP_MKNOD: a sandbox must never create a
-// host device node, and socket files are the sentry's business.
+// host device node. A socket node is only a placeholder for a socket the
+// sentry binds to the path (it implements AF_UNIX itself): no host socket
+// is ever bound to it, so a host process connecting gets ECONNREFUSED, and
+// the gofer never connects to host sockets.
 func (c *conn) mknod(req *proto.MkdirReq) (*proto.NodeResp, error) {
 	if !proto.ValidName(req.Name) {
 		return nil, unix.EINVAL
@@ -391,8 +394,8 @@ func (c *conn) mknod(req *proto.MkdirReq) (*proto.NodeResp, error) {
 	switch ftype {
 	case 0:
 		ftype = unix.S_IFREG // mknod(2): zero means a regular file
-	case unix.S_IFREG, unix.S_IFIFO:
-	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFSOCK, unix.S_IFDIR:
+	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
+	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFDIR:
 		return nil, unix.EPERM
 	default:
 		return nil, unix.EINVAL
