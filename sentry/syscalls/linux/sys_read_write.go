@@ -7,6 +7,7 @@ import (
 
 	"pangolin/sentry/arch"
 	"pangolin/sentry/kernel"
+	"pangolin/sentry/socket"
 )
 
 // checkUserRange is access_ok(): the range must lie in the user half
@@ -154,6 +155,9 @@ func Read(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err := checkUserRange(addr, n); err != nil {
 		return 0, err
 	}
+	if s, err := socket.FromFile(f); err == nil {
+		return sockRead(t, f, s, socket.UserIO(t, []socket.Segment{{Base: addr, Len: int(min(n, maxRWCount))}}))
+	}
 	done, err := readToUser(t, addr, min(n, maxRWCount), func(dst []byte) (int, error) { return f.Read(t, dst) })
 	return uintptr(done), err
 }
@@ -171,6 +175,9 @@ func Write(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	if err := checkUserRange(addr, n); err != nil {
 		return 0, err
+	}
+	if s, err := socket.FromFile(f); err == nil {
+		return sockWrite(t, f, s, socket.UserIO(t, []socket.Segment{{Base: addr, Len: int(min(n, maxRWCount))}}))
 	}
 	done, err := writeFromUser(t, addr, min(n, maxRWCount), func(src []byte) (int, error) { return f.Write(t, src) })
 	sigpipeOnEPIPE(t, err)
@@ -386,6 +393,14 @@ func readv(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, pos
 	if positional && off < 0 {
 		return 0, unix.EINVAL
 	}
+	if s, err := socket.FromFile(f); err == nil && !positional {
+		// A socket receives into the whole vector at once.
+		dst, err := userIovecs(t, iovAddr, iovcnt)
+		if err != nil {
+			return 0, err
+		}
+		return sockRead(t, f, s, dst)
+	}
 	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
 	if err != nil {
 		return 0, err
@@ -425,6 +440,14 @@ func writev(t *kernel.Task, fd int32, iovAddr uintptr, iovcnt int, off int64, po
 	}
 	if positional && off < 0 {
 		return 0, unix.EINVAL
+	}
+	if s, err := socket.FromFile(f); err == nil && !positional {
+		// A socket sends the whole vector at once (one datagram).
+		src, err := userIovecs(t, iovAddr, iovcnt)
+		if err != nil {
+			return 0, err
+		}
+		return sockWrite(t, f, s, src)
 	}
 	iovs, err := t.CopyInIovecs(iovAddr, iovcnt)
 	if err != nil {
