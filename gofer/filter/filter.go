@@ -98,9 +98,10 @@ func Rules() []seccomp.Rule {
 		{Name: "lseek", Why: "Getdents cookies"},
 		{Name: "readlinkat", Why: "Readlink (the sentry resolves symlinks)"},
 		{Name: "mkdirat", Why: "Mkdir"},
-		{Name: "mknodat", Why: "Mknod of regular files and FIFOs; never device nodes or sockets", Any: []seccomp.Match{
+		{Name: "mknodat", Why: "Mknod of regular files, FIFOs and socket placeholder nodes (nothing binds them on the host); never device nodes", Any: []seccomp.Match{
 			{seccomp.MaskedEq(2, unix.S_IFMT, unix.S_IFREG, "mode is S_IFREG")},
 			{seccomp.MaskedEq(2, unix.S_IFMT, unix.S_IFIFO, "mode is S_IFIFO")},
+			{seccomp.MaskedEq(2, unix.S_IFMT, unix.S_IFSOCK, "mode is S_IFSOCK")},
 		}},
 		{Name: "symlinkat", Why: "Symlink"},
 		{Name: "linkat", Why: "Link"},
