@@ -149,6 +149,15 @@ type InitArgs struct {
 // running it. Load errors (ENOENT, EACCES, ENOEXEC) are returned before
 // anything runs.
 func (k *Kernel) StartInit(a InitArgs) error {
+	_, err := k.startProcess(a, true)
+	return err
+}
+
+// startProcess creates a process with no parent that leads a new session
+// and process group, loads its image and starts it; init marks it as the
+// sandbox's PID 1. Load errors are returned before anything runs, and the
+// process is then forgotten.
+func (k *Kernel) startProcess(a InitArgs, init bool) (*ThreadGroup, error) {
 	ls := a.Limits
 	if ls == nil {
 		ls = limits.NewDefault()
@@ -172,14 +181,22 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	tg.tasks = 1
 	k.tasks[t.tid] = t
 	k.tgs[tg.pid] = tg
-	k.initTG = tg
+	if init {
+		k.initTG = tg
+	}
 	k.mu.Unlock()
 
 	errc := make(chan error, 1)
 	go t.start(func() error {
 		return t.execLocked(a.Filename, a.Argv, a.Envv)
 	}, errc)
-	return <-errc
+	if err := <-errc; err != nil {
+		k.mu.Lock()
+		delete(k.tgs, tg.pid)
+		k.mu.Unlock()
+		return nil, err
+	}
+	return tg, nil
 }
 
 // WaitInit blocks until the init process exits and returns its status.

@@ -1,10 +1,5 @@
 package kernel
 
-import (
-	"time"
-
-	"pangolin/sentry/limits"
-)
 
 // StartProcess creates a process that is not a descendant of init, loads
 // its image and starts it: the runtime's exec (`pangolin exec`, `docker
@@ -14,42 +9,7 @@ import (
 // kernel when it exits; its children are reparented to init. Load errors
 // are returned before anything runs.
 func (k *Kernel) StartProcess(a InitArgs) (*ThreadGroup, error) {
-	ls := a.Limits
-	if ls == nil {
-		ls = limits.NewDefault()
-	}
-	tg := newThreadGroup(nil, ls)
-	t := &Task{
-		k:           k,
-		tg:          tg,
-		fdTable:     a.FDTable,
-		fsc:         a.FS,
-		creds:       a.Creds,
-		startTime:   time.Now(),
-		interruptCh: make(chan struct{}, 1),
-	}
-	k.mu.Lock()
-	t.tid = k.nextTID
-	k.nextTID++
-	tg.pid = t.tid
-	tg.pgid, tg.sid = tg.pid, tg.pid
-	tg.leader = t
-	tg.tasks = 1
-	k.tasks[t.tid] = t
-	k.tgs[tg.pid] = tg
-	k.mu.Unlock()
-
-	errc := make(chan error, 1)
-	go t.start(func() error {
-		return t.execLocked(a.Filename, a.Argv, a.Envv)
-	}, errc)
-	if err := <-errc; err != nil {
-		k.mu.Lock()
-		delete(k.tgs, tg.pid)
-		k.mu.Unlock()
-		return nil, err
-	}
-	return tg, nil
+	return k.startProcess(a, false)
 }
 
 // Exited returns a channel that is closed when the process's last thread
