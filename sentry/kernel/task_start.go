@@ -1,6 +1,5 @@
 package kernel
 
-
 // StartProcess creates a process that is not a descendant of init, loads
 // its image and starts it: the runtime's exec (`pangolin exec`, `docker
 // exec`), which joins a running sandbox the way a process entering the
