@@ -4,6 +4,7 @@
 #   make test    -> vet, gofmt check, unit tests, differential syscall tests
 #   make bench   -> native vs sandbox benchmarks, side by side
 #   make compat  -> regenerate syscalls-tests/COMPAT.md
+#   make seccomp-doc -> regenerate README.md's host syscall lists
 
 GO      ?= go
 BIN     := bin/pangolin
@@ -14,7 +15,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # netgo and osusergo keep glibc's NSS (which cannot work statically) out.
 GOFLAGS_BUILD := -trimpath -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
 
-.PHONY: all build test vet fmt-check unit syscalls-tests bench compat clean
+.PHONY: all build test vet fmt-check unit syscalls-tests bench compat seccomp-doc clean
 
 all: build
 
@@ -39,6 +40,11 @@ bench: build
 # Regenerates syscalls-tests/COMPAT.md (make test fails while it is stale).
 compat: build
 	$(GO) run ./syscalls-tests/cmd/compat
+
+# Regenerates README.md's host seccomp allowlists from the code (make test
+# fails while they are stale).
+seccomp-doc:
+	$(GO) run ./syscalls-tests/cmd/seccompdoc
 
 clean:
 	rm -rf bin syscalls-tests/out

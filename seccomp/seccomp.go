@@ -314,28 +314,44 @@ func BPF(rules []Rule) ([]byte, error) {
 	return b, nil
 }
 
+// argsText describes what arguments r allows.
+func argsText(r Rule) string {
+	if r.Errno != 0 {
+		return "fails with " + unix.ErrnoName(r.Errno) + " (never reaches the kernel)"
+	}
+	if len(r.Any) == 0 {
+		return "any arguments"
+	}
+	var alts []string
+	for _, m := range r.Any {
+		var cs []string
+		for _, c := range m {
+			cs = append(cs, c.String())
+		}
+		alts = append(alts, strings.Join(cs, " && "))
+	}
+	return strings.Join(alts, " || ")
+}
+
+// Markdown writes rules as a Markdown table (syscall, arguments, why),
+// sorted by name: the README's lists are generated with it.
+func Markdown(w io.Writer, rules []Rule) {
+	sorted := append([]Rule(nil), rules...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	fmt.Fprintf(w, "| syscall | arguments | why |\n|---|---|---|\n")
+	esc := strings.NewReplacer("|", "\\|", "\n", " ")
+	for _, r := range sorted {
+		fmt.Fprintf(w, "| `%s` | %s | %s |\n", r.Name, esc.Replace(argsText(r)), esc.Replace(r.Why))
+	}
+}
+
 // Format writes rules as a table for people: syscall, argument conditions,
 // reason. Used by `pangolin syscalls --sentry|--gofer` and the README.
 func Format(w io.Writer, rules []Rule) {
 	sorted := append([]Rule(nil), rules...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	for _, r := range sorted {
-		args := "any arguments"
-		if len(r.Any) > 0 {
-			var alts []string
-			for _, m := range r.Any {
-				var cs []string
-				for _, c := range m {
-					cs = append(cs, c.String())
-				}
-				alts = append(alts, strings.Join(cs, " && "))
-			}
-			args = strings.Join(alts, " || ")
-		}
-		if r.Errno != 0 {
-			args = "fails with " + unix.ErrnoName(r.Errno) + " (never reaches the kernel)"
-		}
-		fmt.Fprintf(w, "%-18s %s\n%18s   why: %s\n", r.Name, args, "", r.Why)
+		fmt.Fprintf(w, "%-18s %s\n%18s   why: %s\n", r.Name, argsText(r), "", r.Why)
 	}
 	fmt.Fprintf(w, "\n%d syscalls reach the host kernel; anything else kills the process (SECCOMP_RET_KILL_PROCESS).\n", len(Allowed(rules)))
 }

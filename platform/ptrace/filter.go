@@ -50,6 +50,10 @@ func HostSyscalls() []seccomp.Rule {
 	}
 }
 
+// StubSyscalls returns the filter of every stub process (for
+// documentation; the platform installs it itself).
+func StubSyscalls() []seccomp.Rule { return stubRules() }
+
 // stubRules is the filter of every stub process. The application's own
 // syscalls never reach it: PTRACE_SYSEMU stops them at syscall entry before
 // seccomp runs (syscall_trace_enter() checks SYSCALL_WORK_SYSCALL_EMU first),
