@@ -26,9 +26,12 @@ type Kernel struct {
 	Syscalls *SyscallTable
 	Debug    bool
 	Strace   bool
-	// Hostname and Domainname are what uname(2) reports.
+	// Hostname and Domainname are what uname(2) reports: the sandbox's
+	// UTS namespace. Read them with UTSNames; sethostname(2) changes them
+	// through SetHostname/SetDomainname. Protected by utsMu after New.
 	Hostname   string
 	Domainname string
+	utsMu      sync.Mutex
 	// Boot is the sandbox's boot time (CLOCK_BOOTTIME origin).
 	Boot time.Time
 	// MemoryLimit bounds app memory (0: none); HostMemory is the host's RAM.
@@ -244,4 +247,26 @@ func (k *Kernel) newMM() (*mm.MemoryManager, error) {
 		return nil, fmt.Errorf("new address space: %w", err)
 	}
 	return mm.New(k.MemFile, as, k.Platform.MaxUserAddress()), nil
+}
+
+// UTSNames returns the hostname and domain name.
+func (k *Kernel) UTSNames() (hostname, domainname string) {
+	k.utsMu.Lock()
+	defer k.utsMu.Unlock()
+	return k.Hostname, k.Domainname
+}
+
+// SetHostname sets the sandbox's hostname (sethostname(2): its own UTS
+// namespace; the host's is never touched).
+func (k *Kernel) SetHostname(h string) {
+	k.utsMu.Lock()
+	k.Hostname = h
+	k.utsMu.Unlock()
+}
+
+// SetDomainname sets the NIS domain name (setdomainname(2)).
+func (k *Kernel) SetDomainname(d string) {
+	k.utsMu.Lock()
+	k.Domainname = d
+	k.utsMu.Unlock()
 }

@@ -23,11 +23,34 @@ const (
 // capSysNice is CAP_SYS_NICE.
 const capSysNice = 23
 
-// SchedAttr is a task's policy, real-time priority and nice value.
+// SchedAttr is a task's policy, real-time priority and nice value, and
+// its I/O priority (ioprio_set(2)) and personality(2).
 type SchedAttr struct {
-	Policy   int
-	Priority int
-	Nice     int
+	Policy      int
+	Priority    int
+	Nice        int
+	IOPrio      int
+	Personality uint32
+}
+
+// IOPriority returns the I/O priority (ioprio_get(2)).
+func (t *Task) IOPriority() int { return t.Sched().IOPrio }
+
+// SetIOPriority records the I/O priority.
+func (t *Task) SetIOPriority(p int) {
+	t.k.mu.Lock()
+	t.sched.IOPrio = p
+	t.k.mu.Unlock()
+}
+
+// Personality returns personality(2)'s value.
+func (t *Task) Personality() uint32 { return t.Sched().Personality }
+
+// SetPersonality sets personality(2)'s value.
+func (t *Task) SetPersonality(p uint32) {
+	t.k.mu.Lock()
+	t.sched.Personality = p
+	t.k.mu.Unlock()
 }
 
 // Sched returns the task's scheduling attributes.

@@ -172,7 +172,8 @@ const Release = "6.1.0"
 func Uname(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	k := t.Kernel()
 	var u [6 * 65]byte
-	for i, s := range []string{"Linux", k.Hostname, Release, "#1 SMP PREEMPT_DYNAMIC Pangolin", "x86_64", k.Domainname} {
+	host, domain := k.UTSNames()
+	for i, s := range []string{"Linux", host, Release, "#1 SMP PREEMPT_DYNAMIC Pangolin", "x86_64", domain} {
 		copy(u[65*i:65*i+64], s)
 	}
 	return 0, t.CopyOutBytes(args[0].Pointer(), u[:])
