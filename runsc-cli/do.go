@@ -15,6 +15,8 @@ import (
 
 	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
+
+	"pangolin/seccomp"
 )
 
 func init() {
@@ -151,6 +153,7 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	}
 	cg := newDoCgroup(limits)
 	defer cg.destroy()
+	started := seccomp.Now()
 	gofer := exec.Command(self, goferArgs...)
 	gofer.ExtraFiles = []*os.File{goferSock}
 	gofer.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setsid: true}
@@ -284,7 +287,7 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 		var gee *exec.ExitError
 		if errors.As(gerr, &gee) {
 			if gws := gee.Sys().(syscall.WaitStatus); gws.Signaled() && gws.Signal() == unix.SIGSYS {
-				fmt.Fprintf(os.Stderr, "pangolin: %s\n", seccompKillMessage("gofer", gofer.Process.Pid))
+				fmt.Fprintf(os.Stderr, "pangolin: %s\n", seccompKillMessage("gofer", gofer.Process.Pid, started))
 			}
 		}
 	case <-time.After(time.Second):
@@ -299,7 +302,7 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 		ws := ee.Sys().(syscall.WaitStatus)
 		if ws.Signaled() {
 			if ws.Signal() == unix.SIGSYS {
-				return errorf(128+int(ws.Signal()), "%s", seccompKillMessage("sentry", boot.Process.Pid))
+				return errorf(128+int(ws.Signal()), "%s", seccompKillMessage("sentry", boot.Process.Pid, started))
 			}
 			return errorf(128+int(ws.Signal()), "sandbox killed by signal %d", ws.Signal())
 		}

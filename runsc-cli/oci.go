@@ -60,5 +60,12 @@ func loadOrFail(id string) (*container.Container, int) {
 
 // call makes a control request to c's sandbox.
 func call(c *container.Container, req *control.Request, fds ...int) (*control.Response, error) {
-	return control.Call(c.SocketPath(), req, fds...)
+	resp, err := control.Call(c.SocketPath(), req, fds...)
+	if errors.Is(err, control.ErrUnreachable) {
+		// A sentry its seccomp filter killed says why nowhere else.
+		if msg, ok := seccompKillReport(kindSentry, c.Sandbox.PID, c.Sandbox.StartTime); ok {
+			err = fmt.Errorf("%w (%s)", err, msg)
+		}
+	}
+	return resp, err
 }

@@ -26,13 +26,16 @@ const auditSeccomp = "type=1326"
 
 // FindKill looks in the kernel log for the audit record of a seccomp kill of
 // the process whose host PID is pid, and returns the refused syscall's
-// number. The record is written asynchronously (kauditd), so it polls for up
-// to wait. It fails if the log is not readable or an audit daemon took the
-// record (then it is in the audit log instead: ausearch -m SECCOMP).
-func FindKill(pid int, wait time.Duration) (int, error) {
+// number. Records older than after (the kernel log's clock: time since boot,
+// as CLOCK_MONOTONIC) are ignored, so that an earlier process with the same
+// PID cannot be blamed. The record is written asynchronously (kauditd), so
+// it polls for up to wait. It fails if the log is not readable or an audit
+// daemon took the record (then it is in the audit log instead: ausearch -m
+// SECCOMP).
+func FindKill(pid int, after, wait time.Duration) (int, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		nr, err := scanKmsg(pid)
+		nr, err := scanKmsg(pid, after)
 		if err == nil || !errors.Is(err, errNoRecord) || time.Now().After(deadline) {
 			return nr, err
 		}
@@ -45,7 +48,7 @@ var errNoRecord = errors.New("no seccomp audit record in the kernel log")
 // scanKmsg reads every record /dev/kmsg still holds (one record per read(2);
 // EAGAIN at the end; EPIPE when the reader fell behind an overwrite) and
 // returns the syscall of the last matching one.
-func scanKmsg(pid int) (int, error) {
+func scanKmsg(pid int, after time.Duration) (int, error) {
 	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("reading the kernel log: %w", err)
@@ -65,6 +68,12 @@ func scanKmsg(pid int) (int, error) {
 		rec := buf[:n]
 		if !bytes.Contains(rec, []byte(auditSeccomp)) || !bytes.Contains(rec, want) {
 			continue
+		}
+		// "PRIO,SEQ,USEC,FLAGS;message" (Documentation/ABI/testing/dev-kmsg).
+		if f := bytes.SplitN(rec, []byte(","), 4); len(f) == 4 {
+			if us, err := strconv.ParseInt(string(f[2]), 10, 64); err == nil && time.Duration(us)*time.Microsecond < after {
+				continue
+			}
 		}
 		if v, ok := field(rec, "syscall="); ok {
 			nr = v
@@ -89,4 +98,11 @@ func field(rec []byte, key string) (int, bool) {
 	}
 	v, err := strconv.Atoi(string(rest[:j]))
 	return v, err == nil
+}
+
+// Now returns the kernel log's clock (CLOCK_MONOTONIC), for FindKill's after.
+func Now() time.Duration {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
 }

@@ -126,7 +126,7 @@ func startSubprocess(t testing.TB, root string, readOnly, filtered bool) (int, f
 		cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == unix.SIGSYS {
 			name := "a syscall outside its allowlist"
-			if nr, err := seccomp.FindKill(cmd.Process.Pid, time.Second); err == nil {
+			if nr, err := seccomp.FindKill(cmd.Process.Pid, 0, time.Second); err == nil {
 				name = seccomp.SyscallName(nr)
 			}
 			t.Errorf("the gofer's seccomp filter killed it: %s", name)

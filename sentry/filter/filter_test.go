@@ -91,6 +91,10 @@ func TestNoDangerousSyscalls(t *testing.T) {
 
 const childEnv = "PANGOLIN_FILTER_TEST_CHILD"
 
+// started is when the last child started (seccomp.Now), so that an audit
+// record of an earlier process with the same PID is not taken for its.
+var started time.Duration
+
 // TestMain lets the test binary act as a child that installs the sentry's
 // real filter and then does one thing.
 func TestMain(m *testing.M) {
@@ -175,6 +179,7 @@ func child(what string) int {
 // host even if the filter failed.
 func runChild(t *testing.T, what string) (syscall.WaitStatus, string, int) {
 	t.Helper()
+	started = seccomp.Now()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+what)
 	var out bytes.Buffer
@@ -194,7 +199,7 @@ func TestFilterAllowsGoRuntime(t *testing.T) {
 	ws, out, pid := runChild(t, "allowed")
 	if ws.Signaled() || ws.ExitStatus() != 0 || !strings.Contains(out, "survived") {
 		refused := "unknown syscall"
-		if nr, err := seccomp.FindKill(pid, time.Second); err == nil {
+		if nr, err := seccomp.FindKill(pid, started, time.Second); err == nil {
 			refused = seccomp.SyscallName(nr)
 		}
 		t.Fatalf("child under the sentry filter: %v (refused: %s), output:\n%s", ws, refused, out)
@@ -226,7 +231,7 @@ func TestForbiddenSyscallKills(t *testing.T) {
 			}
 			// What the CLI tells the user: the refused call, from the
 			// kernel's audit record (when the kernel log is readable).
-			nr, err := seccomp.FindKill(pid, time.Second)
+			nr, err := seccomp.FindKill(pid, started, time.Second)
 			if err != nil {
 				t.Logf("no audit record to check: %v", err)
 				return
