@@ -92,7 +92,6 @@ func (t *Task) exitNotify() {
 		t.exitIPC()
 		tg.stopTimers()
 		tg.deleteTimers()
-		k.becomeZombieLocked(tg, status)
 	}
 	k.mu.Unlock()
 	if t.mm != nil {
@@ -112,6 +111,13 @@ func (t *Task) exitNotify() {
 		t.pctx.Release()
 	}
 	if last {
+		// The process becomes a zombie, and its parent can reap it, only
+		// once its memory is gone (exit_mm() precedes exit_notify()): a
+		// parent's wait must find the child's pages freed and its SysV
+		// shared memory detached.
+		k.mu.Lock()
+		k.becomeZombieLocked(tg, status)
+		k.mu.Unlock()
 		// Outside Kernel.mu: listeners (epoll) may look at the
 		// pidfd's readiness, which takes it.
 		tg.exitEvents.Notify(waiter.ReadableEvents)
