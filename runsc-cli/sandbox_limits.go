@@ -85,7 +85,9 @@ type doCgroup struct {
 func newDoCgroup(l sandboxLimits) *doCgroup {
 	mem := int64(l.hostMemory)
 	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &mem}}
-	path := filepath.Join(ownCgroup(), "pangolin", fmt.Sprintf("do-%d", os.Getpid()))
+	parent := filepath.Join(ownCgroup(), "pangolin")
+	reapDoCgroups(parent)
+	path := filepath.Join(parent, fmt.Sprintf("do-%d", os.Getpid()))
 	cg, err := cgroup.New(path, r, func(s string) { warnf("%s", s) })
 	if err != nil {
 		warnOnce("no host cgroup for the sandbox (%v): only the sentry's own memory and task limits apply", err)
@@ -141,4 +143,48 @@ func ownCgroup() string {
 		}
 	}
 	return unified
+}
+
+// reapDoCgroups removes the empty cgroups of `do` CLIs that died without
+// cleaning up (killed with SIGKILL: their sandbox went with them, through
+// PR_SET_PDEATHSIG, but not its cgroup). A cgroup whose CLI is alive is
+// left alone, even if empty: it may be setting up.
+func reapDoCgroups(parent string) {
+	v1, v2 := cgroupRoots()
+	for _, root := range append(v1, v2...) {
+		dirs, _ := filepath.Glob(filepath.Join(root, parent, "do-*"))
+		for _, d := range dirs {
+			pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "do-"))
+			if err != nil || pid == os.Getpid() || unix.Kill(pid, 0) != unix.ESRCH {
+				continue
+			}
+			_ = unix.Rmdir(d) // fails, harmlessly, if something is still in it
+		}
+	}
+}
+
+// cgroupRoots returns the v1 hierarchies' mount points and the v2 mount
+// point, from /proc/self/mountinfo.
+func cgroupRoots() (v1, v2 []string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f, pf := strings.Fields(pre), strings.Fields(post)
+		if len(f) < 5 || len(pf) < 3 {
+			continue
+		}
+		switch pf[0] {
+		case "cgroup2":
+			v2 = append(v2, f[4])
+		case "cgroup":
+			v1 = append(v1, f[4])
+		}
+	}
+	return v1, v2
 }

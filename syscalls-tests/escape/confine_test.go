@@ -35,8 +35,17 @@ func startLive(t *testing.T, bin string, args ...string) *liveSandbox {
 	}
 	s := &liveSandbox{cmd: cmd}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// SIGTERM: the CLI forwards it to the app and cleans up (its
+		// cgroup) as the sandbox ends; SIGKILL only if it does not.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -470,6 +470,8 @@ func (f *fence) destroy() {
 		for i := len(sub) - 1; i >= 0; i-- {
 			unix.Rmdir(sub[i])
 		}
+		// The shared parent, once no run uses it.
+		unix.Rmdir(filepath.Dir(d))
 	}
 }
 
