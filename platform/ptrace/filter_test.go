@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/platformtest"
 	"pangolin/seccomp"
 	"pangolin/sentry/arch"
 )
@@ -34,8 +35,8 @@ func TestStubIsFiltered(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	e := newEnv(t)
-	defer e.close()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.as.leader.tgid))
+	defer e.Close()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", leaderOf(e).tgid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +46,8 @@ func TestStubIsFiltered(t *testing.T) {
 		}
 	}
 	var regs arch.Registers
-	regs.Reset(progMain, dataAddr+0x1000)
-	if exit := e.switchTo(&regs); exit.Kind != platform.ExitSyscall || regs.SyscallNo() != unix.SYS_GETPID {
+	regs.Reset(platformtest.ProgMain, platformtest.DataAddr+0x1000)
+	if exit := e.Switch(&regs); exit.Kind != platform.ExitSyscall || regs.SyscallNo() != unix.SYS_GETPID {
 		t.Fatalf("app getpid: exit %+v sysno %d, want a syscall stop", exit, regs.SyscallNo())
 	}
 }
@@ -58,8 +59,8 @@ func TestStubFilterKills(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	e := newEnv(t)
-	defer e.close()
-	_, err := e.as.syscall(unix.SYS_GETPPID)
+	defer e.Close()
+	_, err := e.AddressSpace().(*addressSpace).syscall(unix.SYS_GETPPID)
 	if !errors.Is(err, ErrStubDied) || !strings.Contains(err.Error(), "bad system call") {
 		t.Fatalf("injected getppid: %v, want the stub killed by SIGSYS", err)
 	}

@@ -1,0 +1,386 @@
+package systrap
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"pangolin/platform"
+)
+
+// ErrReleased is returned when an address space is used after Release.
+var ErrReleased = errors.New("systrap: address space released")
+
+// Spin budgets of the sentry side, in iterations of one PAUSE and a load:
+// the other side usually answers within a few microseconds, and a futex
+// sleep plus wake costs two host context switches.
+const (
+	sentrySpin  = 4000
+	requestSpin = 4000
+	// livenessPeriod is how long the sentry sleeps on a state word
+	// before checking that the stub thread it waits for still exists
+	// (the kernel's CLONE_CHILD_CLEARTID wake covers the usual death; a
+	// whole process SIGKILLed may not clear the last thread's word).
+	livenessPeriod = 100 * time.Millisecond
+)
+
+// handledSignals are the signals the stub's handler takes: the synchronous
+// ones app code raises, and the interrupt signal.
+var handledSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, interruptSignal}
+
+// addressSpace is one stub process.
+type addressSpace struct {
+	p *Platform
+
+	// slot and mem are the address space's slot of the shared memfd and
+	// its mapping in the sentry. Immutable; mem is unmapped by Release
+	// with reqMu held and released set.
+	slot int
+	mem  []byte
+
+	// leader is the stub process's first thread, stopped under ptrace by
+	// the master thread for the life of the process. Only the master
+	// goroutine uses it; its tid (the tgid) is immutable.
+	leader *tracee
+	// sysTid is the syscall thread. Immutable.
+	sysTid int
+
+	// reqMu serializes requests to the syscall thread, and guards mem
+	// against Release for the non-Switch users (MapFile, Unmap, thread
+	// creation and retirement).
+	reqMu sync.Mutex
+	// seq is the last request's sequence number. +checklocks:reqMu
+	seq uint32
+	// freed is set once Release unmapped mem. +checklocks:reqMu
+	freed bool
+
+	mu sync.Mutex
+	// released is set by Release (or Platform.Close). +checklocks:mu
+	released bool
+	// used marks the thread regions in use. +checklocks:mu
+	used [maxThreads]bool
+}
+
+var _ platform.AddressSpace = (*addressSpace)(nil)
+
+// regionOff is the offset of thread region i in the slot.
+func regionOff(i int) int { return regionSize * (1 + i) }
+
+// NewAddressSpace implements platform.Platform.
+func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	slot, mem, err := p.shared.alloc()
+	if err != nil {
+		return nil, err
+	}
+	as := &addressSpace{p: p, slot: slot, mem: mem}
+	as.initRequestPage()
+	err = p.master.do(func() error {
+		t, err := p.master.newProcess(p)
+		if err != nil {
+			return err
+		}
+		if err := as.setup(t); err != nil {
+			t.kill()
+			return err
+		}
+		as.leader = t
+		p.master.spaces[as] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		p.shared.release(slot, mem)
+		return nil, err
+	}
+	return as, nil
+}
+
+// initRequestPage writes what the stub reads from the request page during
+// setup: the handler's sigaction, the syscall thread's signal mask and the
+// app-thread filter.
+func (as *addressSpace) initRequestPage() {
+	p := as.p
+	le := binary.LittleEndian
+	const (
+		saSiginfo  = 0x4
+		saOnstack  = 0x08000000
+		saRestorer = 0x04000000
+	)
+	sa := as.mem[reqSigaction:]
+	le.PutUint64(sa[0:], uint64(p.stub.handler))
+	le.PutUint64(sa[8:], saSiginfo|saOnstack|saRestorer)
+	le.PutUint64(sa[16:], uint64(p.stub.restorer))
+	le.PutUint64(sa[24:], ^uint64(0)) // every signal blocked in the handler
+	// The syscall thread, and app threads until their first sigreturn,
+	// block everything but the synchronous signals (a blocked forced
+	// signal would kill the process: force_sig_info_to_task()).
+	mask := ^uint64(0)
+	for _, s := range []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGTRAP, unix.SIGFPE, unix.SIGSYS} {
+		mask &^= 1 << (uint(s) - 1)
+	}
+	le.PutUint64(as.mem[reqSigmask:], mask)
+	le.PutUint16(as.mem[reqFprog:], uint16(len(p.appProg)/8))
+	le.PutUint64(as.mem[reqFprog+8:], uint64(p.stubShared+reqProg))
+	copy(as.mem[reqProg:], p.appProg)
+}
+
+// setup maps the shared slot into the new stub process, installs the
+// handler and clones the syscall thread. Runs on the master thread; t is
+// the stopped leader.
+func (as *addressSpace) setup(t *tracee) error {
+	p := as.p
+	off := uintptr(as.slot) * slotSize
+	if _, err := t.inject(unix.SYS_MMAP, p.stubShared, pageSize, unix.PROT_READ,
+		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.shared.fd), off); err != nil {
+		return fmt.Errorf("systrap: map request page: %w", err)
+	}
+	if _, err := t.inject(unix.SYS_MMAP, p.stubShared+pageSize, slotSize-pageSize, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.shared.fd), off+pageSize); err != nil {
+		return fmt.Errorf("systrap: map thread regions: %w", err)
+	}
+	for _, s := range handledSignals {
+		if _, err := t.inject(unix.SYS_RT_SIGACTION, uintptr(s), p.stubShared+reqSigaction, 0, 8); err != nil {
+			return fmt.Errorf("systrap: sigaction(%v): %w", s, err)
+		}
+	}
+	if _, err := t.inject(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.stubShared+reqSigmask, 0, 8); err != nil {
+		return fmt.Errorf("systrap: sigprocmask: %w", err)
+	}
+	tid, err := t.syscall(p.stub.cloneSyscallThread, func(r *unix.PtraceRegs) {
+		r.R12 = uint64(p.stubShared)
+		r.R13 = uint64(p.stubShared + repPage)
+		r.R15 = 0
+	}, unix.SYS_CLONE, syscallThreadCloneFlags, 0, 0, 0, 0)
+	if err != nil {
+		return fmt.Errorf("systrap: clone syscall thread: %w", err)
+	}
+	as.sysTid = int(tid)
+	return nil
+}
+
+func (as *addressSpace) isReleased() bool {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.released
+}
+
+// alive reports whether stub thread tid of as still exists (signal 0).
+func (as *addressSpace) alive(tid int) bool {
+	return unix.Tgkill(as.leader.tid, tid, 0) != unix.ESRCH
+}
+
+// request runs a syscall in the syscall thread. r14 is handed to a clone
+// child (its thread region). Preconditions: as.reqMu is held and as is not
+// released.
+func (as *addressSpace) request(r14 uintptr, nr uintptr, args ...uintptr) (uintptr, error) {
+	le := binary.LittleEndian
+	le.PutUint64(as.mem[reqNr:], uint64(nr))
+	for i := 0; i < 6; i++ {
+		var v uintptr
+		if i < len(args) {
+			v = args[i]
+		}
+		le.PutUint64(as.mem[reqArgs+8*i:], uint64(v))
+	}
+	le.PutUint64(as.mem[reqR14:], uint64(r14))
+	as.seq++
+	seq := as.seq
+	req := word(as.mem, reqSeq)
+	req.Store(seq)
+	futexWakeOne(req)
+	done := word(as.mem, repPage+repDone)
+	for i := 0; i < requestSpin && done.Load() != seq; i++ {
+		spinPause()
+	}
+	for {
+		cur := done.Load()
+		if cur == seq {
+			break
+		}
+		futexSleep(done, cur, livenessPeriod)
+		if done.Load() != seq && !as.alive(as.sysTid) {
+			return 0, fmt.Errorf("%w: syscall thread %d", ErrStubDied, as.sysTid)
+		}
+	}
+	ret := int64(le.Uint64(as.mem[repPage+repRet:]))
+	if ret < 0 && ret > -4096 {
+		return 0, unix.Errno(-ret)
+	}
+	return uintptr(ret), nil
+}
+
+// do runs one request under reqMu.
+func (as *addressSpace) do(nr uintptr, args ...uintptr) (uintptr, error) {
+	as.reqMu.Lock()
+	defer as.reqMu.Unlock()
+	if as.isReleased() {
+		return 0, ErrReleased
+	}
+	return as.request(0, nr, args...)
+}
+
+// checkRange rejects ranges that are unaligned, empty, wrap, or reach the
+// shared region or the stub page.
+func (as *addressSpace) checkRange(addr, length uintptr) error {
+	const pageMask = pageSize - 1
+	if addr&pageMask != 0 || length&pageMask != 0 || length == 0 ||
+		addr+length < addr || addr+length > as.p.stubShared {
+		return fmt.Errorf("systrap: bad range [%#x, +%#x): %w", addr, length, unix.EINVAL)
+	}
+	return nil
+}
+
+// MapFile implements platform.AddressSpace with mmap(MAP_SHARED|MAP_FIXED)
+// in the syscall thread. The fd is valid there because every stub shares
+// the sentry's file descriptor table (CLONE_FILES).
+func (as *addressSpace) MapFile(addr uintptr, fd int, offset uint64, length uintptr, at platform.AccessType) error {
+	if err := as.checkRange(addr, length); err != nil {
+		return err
+	}
+	if offset&(pageSize-1) != 0 {
+		return fmt.Errorf("systrap: unaligned offset %#x: %w", offset, unix.EINVAL)
+	}
+	got, err := as.do(unix.SYS_MMAP, addr, length, uintptr(at.Prot()), unix.MAP_SHARED|unix.MAP_FIXED, uintptr(fd), uintptr(offset))
+	if err != nil {
+		return fmt.Errorf("systrap: mmap(%#x, %#x, fd %d, off %#x): %w", addr, length, fd, offset, err)
+	}
+	if got != addr {
+		return fmt.Errorf("systrap: mmap(%#x) returned %#x", addr, got)
+	}
+	return nil
+}
+
+// Unmap implements platform.AddressSpace with munmap in the syscall thread.
+func (as *addressSpace) Unmap(addr uintptr, length uintptr) error {
+	if err := as.checkRange(addr, length); err != nil {
+		return err
+	}
+	if _, err := as.do(unix.SYS_MUNMAP, addr, length); err != nil {
+		return fmt.Errorf("systrap: munmap(%#x, %#x): %w", addr, length, err)
+	}
+	return nil
+}
+
+// Release implements platform.AddressSpace: SIGKILL the stub process, reap
+// it and free its slot. Idempotent. Contexts must not be switched into as
+// concurrently.
+func (as *addressSpace) Release() {
+	as.reqMu.Lock()
+	defer as.reqMu.Unlock()
+	if as.freed {
+		return
+	}
+	_ = as.p.master.do(func() error {
+		as.kill()
+		return nil
+	})
+	as.freed = true
+	as.p.shared.release(as.slot, as.mem)
+}
+
+// kill marks as released, kills and reaps its process. Runs on the master
+// thread; the slot stays mapped (Release frees it).
+func (as *addressSpace) kill() {
+	as.mu.Lock()
+	if as.released {
+		as.mu.Unlock()
+		return
+	}
+	as.released = true
+	as.mu.Unlock()
+	as.leader.kill()
+	delete(as.p.master.spaces, as)
+}
+
+// newThread creates an app thread in as and waits for its first event.
+func (as *addressSpace) newThread() (*thread, error) {
+	as.reqMu.Lock()
+	defer as.reqMu.Unlock()
+	as.mu.Lock()
+	if as.released {
+		as.mu.Unlock()
+		return nil, ErrReleased
+	}
+	idx := -1
+	for i := range as.used {
+		if !as.used[i] {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		as.mu.Unlock()
+		return nil, fmt.Errorf("systrap: %d threads in one address space: %w", maxThreads, unix.EAGAIN)
+	}
+	as.used[idx] = true
+	as.mu.Unlock()
+
+	off := regionOff(idx)
+	t := &thread{as: as, idx: idx, ctl: as.mem[off : off+regionSize], stubBase: as.p.stubShared + uintptr(off)}
+	clear(t.ctl[:ctlSize])
+	t.state = word(t.ctl, ctlState)
+	t.state.Store(stateResume)
+	if as.p.fsgsbase {
+		t.ctl[ctlFSGSBase] = 1
+	}
+	le := binary.LittleEndian
+	le.PutUint64(t.ctl[ctlStack:], uint64(t.stubBase+altStack)) // ss_sp
+	le.PutUint32(t.ctl[ctlStack+8:], 0)                          // ss_flags
+	le.PutUint64(t.ctl[ctlStack+16:], regionSize-altStack)       // ss_size
+	tid, err := as.request(t.stubBase, unix.SYS_CLONE, appCloneFlags, t.stubBase+regionSize, 0, t.stubBase+ctlState, 0)
+	if err != nil {
+		as.freeRegion(idx)
+		return nil, fmt.Errorf("systrap: clone app thread: %w", err)
+	}
+	t.tid = int(tid)
+	if err := t.waitEvent(); err != nil {
+		return nil, err
+	}
+	ev, err := t.readEvent()
+	if err != nil {
+		return nil, err
+	}
+	if ev.signo != int(unix.SIGTRAP) || ev.rip != as.p.stub.threadInitTrap {
+		return nil, fmt.Errorf("systrap: new thread's first event is signal %d at %#x", ev.signo, ev.rip)
+	}
+	t.ev = ev
+	return t, nil
+}
+
+func (as *addressSpace) freeRegion(idx int) {
+	as.mu.Lock()
+	as.used[idx] = false
+	as.mu.Unlock()
+}
+
+// retire makes t exit and frees its region once the kernel has cleared its
+// state word (which it does after the thread dropped the address space).
+// t is idle in its handler (between Switches) or dead.
+func (as *addressSpace) retire(t *thread) {
+	as.reqMu.Lock()
+	defer as.reqMu.Unlock()
+	if as.isReleased() {
+		return
+	}
+	if t.state.Load() != stateDead {
+		binary.LittleEndian.PutUint32(t.ctl[ctlCmd:], cmdExit)
+		t.resume()
+		deadline := time.Now().Add(time.Second)
+		for {
+			s := t.state.Load()
+			if s == stateDead {
+				break
+			}
+			if time.Now().After(deadline) {
+				// Leave the region marked used rather than risk
+				// two threads sharing it.
+				return
+			}
+			futexSleep(t.state, s, 10*time.Millisecond)
+		}
+	}
+	as.freeRegion(t.idx)
+}

@@ -1,0 +1,113 @@
+package systrap
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"pangolin/platform"
+	"pangolin/platform/platformtest"
+	"pangolin/sentry/arch"
+)
+
+var testPlatform *Platform
+
+func TestMain(m *testing.M) {
+	p, err := New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "systrap.New:", err)
+		os.Exit(1)
+	}
+	testPlatform = p
+	code := m.Run()
+	p.Close()
+	if kids := platformtest.Children(); len(kids) != 0 {
+		fmt.Fprintf(os.Stderr, "children left after Close: %v\n", kids)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func config() platformtest.Config {
+	return platformtest.Config{
+		Platform:    testPlatform,
+		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.tid },
+		ErrReleased: ErrReleased,
+		ErrStubDied: ErrStubDied,
+	}
+}
+
+// TestConformance runs the platform conformance suite.
+func TestConformance(t *testing.T) {
+	platformtest.Run(t, config())
+	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.tid {
+		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.tid)
+	}
+}
+
+func TestStubLayout(t *testing.T) {
+	begin, sys, clone, handler, restorer, end := stubLayout()
+	if !(begin < sys && sys < clone && clone < handler && handler < restorer && restorer < end) {
+		t.Fatalf("stub entry points out of order: %#x %#x %#x %#x %#x %#x", begin, sys, clone, handler, restorer, end)
+	}
+	if end-begin > pageSize {
+		t.Fatalf("stub is %d bytes, more than a page", end-begin)
+	}
+	code := stubCode(begin, end)
+	if got := code[sys-begin : sys-begin+3]; string(got) != "\x0f\x05\xcc" {
+		t.Errorf("syscall site = % x, want syscall; int3", got)
+	}
+	if testPlatform.stub.threadInitTrap <= testPlatform.stub.start || testPlatform.stub.threadInitTrap >= testPlatform.stub.handler {
+		t.Errorf("thread init trap at %#x, outside stubThreadInit", testPlatform.stub.threadInitTrap)
+	}
+}
+
+// The stub process holds the stub page, the shared region and what we map.
+func TestAddressSpaceLayout(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := platformtest.NewEnv(t, config())
+	defer e.Close()
+	var regs arch.Registers
+	regs.Reset(platformtest.ProgSysloop, platformtest.DataAddr+0x1000)
+	e.Switch(&regs)
+	as := e.AddressSpace().(*addressSpace)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", as.leader.tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]string{
+		platformtest.CodeAddr:                   "r-xs",
+		platformtest.DataAddr:                   "rw-s",
+		uint64(testPlatform.stubShared):         "r--s",
+		uint64(testPlatform.stubShared + 0x1000): "rw-s",
+		uint64(testPlatform.stub.start):         "r-xp",
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasSuffix(line, "[vsyscall]") {
+			continue
+		}
+		f := strings.Fields(line)
+		start, err := strconv.ParseUint(strings.SplitN(f[0], "-", 2)[0], 16, 64)
+		if err != nil || want[start] != f[1] {
+			t.Errorf("unexpected mapping in stub: %s", line)
+		}
+	}
+	if got := testPlatform.MaxUserAddress(); got != testPlatform.stubShared || got&0xfff != 0 {
+		t.Errorf("MaxUserAddress = %#x", got)
+	}
+	// Leader, syscall thread and our app thread.
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", as.leader.tid))
+	if len(ents) != 3 {
+		t.Errorf("%d stub threads, want 3", len(ents))
+	}
+	st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.leader.tid, e.AddressSpace().(*addressSpace).sysTid))
+	if !strings.Contains(string(st), "\nSeccomp:\t2\n") || !strings.Contains(string(st), "\nNoNewPrivs:\t1\n") {
+		t.Errorf("syscall thread is not filtered:\n%s", st)
+	}
+}
+
+func BenchmarkSyscallRoundTrip(b *testing.B) { platformtest.BenchmarkSyscallRoundTrip(b, config()) }
