@@ -2,6 +2,7 @@
 #
 #   make build   -> bin/pangolin (static)
 #   make test    -> vet, gofmt check, unit tests, differential syscall tests
+#   make test-systrap -> the suites that run app code again, on --platform=systrap
 #   make bench   -> native vs sandbox benchmarks, side by side
 #   make compat  -> regenerate syscalls-tests/COMPAT.md
 #   make seccomp-doc -> regenerate README.md's host syscall lists
@@ -15,7 +16,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # netgo and osusergo keep glibc's NSS (which cannot work statically) out.
 GOFLAGS_BUILD := -trimpath -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
 
-.PHONY: all build test vet fmt-check unit syscalls-tests bench compat seccomp-doc clean
+.PHONY: all build test test-systrap vet fmt-check unit syscalls-tests bench compat seccomp-doc clean
 
 all: build
 
@@ -33,6 +34,13 @@ fmt-check:
 # syscall tests (native vs sandbox) which need the built binary.
 test: build vet fmt-check
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The suites that run application code (differential syscall tests, e2e,
+# OCI verbs, the sentry filter child) again on the systrap platform: the
+# CLI takes --platform's default from PANGOLIN_PLATFORM. Platform
+# conformance tests (platform/...) run for both platforms in `make test`.
+test-systrap: build
+	PANGOLIN_PLATFORM=systrap $(GO) test -count=1 -timeout 30m ./syscalls-tests/ ./e2e/ ./oci-tests/ ./sentry/filter/
 
 bench: build
 	syscalls-tests/bench/run.sh

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
 	"pangolin/platform"
 	"pangolin/platform/ptrace"
+	"pangolin/platform/systrap"
 	"pangolin/seccomp"
 )
 
@@ -24,6 +26,36 @@ var platforms = map[string]platformEntry{
 		new:          func() (platform.Platform, error) { return ptrace.New() },
 		hostSyscalls: ptrace.HostSyscalls,
 	},
+	"systrap": {
+		new:          func() (platform.Platform, error) { return systrap.New() },
+		hostSyscalls: systrap.HostSyscalls,
+	},
+}
+
+// platformEnv names the environment variable that sets the default of
+// --platform (for running whole test suites on another platform:
+// PANGOLIN_PLATFORM=systrap make test).
+const platformEnv = "PANGOLIN_PLATFORM"
+
+// defaultPlatform is --platform's default: $PANGOLIN_PLATFORM, else ptrace.
+func defaultPlatform() string {
+	if p := os.Getenv(platformEnv); p != "" {
+		return p
+	}
+	return "ptrace"
+}
+
+// platformHelp is the help text of --platform.
+func platformHelp() string {
+	return "how app code runs and traps (" + platformNames() + "; default $" + platformEnv + ", else ptrace)"
+}
+
+// checkPlatform rejects an unknown platform name.
+func checkPlatform(name string) error {
+	if _, ok := platforms[name]; !ok {
+		return fmt.Errorf("--platform %q: unknown platform (available: %s)", name, platformNames())
+	}
+	return nil
 }
 
 func platformNames() string {

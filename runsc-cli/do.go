@@ -63,7 +63,7 @@ func runDo(args []string) int {
 	fs.StringArrayVar(&f.env, "env", nil, "environment variable K=V for CMD (repeatable); default PATH only")
 	fs.StringVar(&f.debugLog, "debug-log", "", "directory for one debug log per process (cli, sentry, gofer)")
 	fs.BoolVar(&f.strace, "strace", false, "log every syscall of the app with arguments and result")
-	fs.StringVar(&f.platform, "platform", "ptrace", "how app code runs and traps (ptrace)")
+	fs.StringVar(&f.platform, "platform", defaultPlatform(), platformHelp())
 	fs.StringVar(&f.hostname, "hostname", "pangolin", "hostname inside the sandbox")
 	fs.StringVar(&f.memory, "memory", "", "memory CMD may use, e.g. 512M or 2G (default: half the host's RAM); the sandbox's host cgroup allows a little more for the sentry and gofer")
 	fs.IntVar(&f.pids, "pids-limit", defaultDoTasks, "tasks (processes and threads) CMD may have at once")
@@ -82,8 +82,8 @@ func runDo(args []string) int {
 	if os.Geteuid() != 0 {
 		return errorf(1, "do must run as root: the sandbox needs ptrace and namespaces (try: sudo pangolin do ...)")
 	}
-	if f.platform != "ptrace" {
-		return errorf(1, "--platform %q: unknown platform (available: ptrace)", f.platform)
+	if err := checkPlatform(f.platform); err != nil {
+		return errorf(1, "%v", err)
 	}
 	for _, e := range f.env {
 		if !strings.Contains(e, "=") {

@@ -27,7 +27,7 @@ type globalFlags struct {
 	overlay       bool
 }
 
-var global = globalFlags{root: "/run/pangolin", logFormat: "text", platform: "ptrace", network: "sandbox"}
+var global = globalFlags{root: "/run/pangolin", logFormat: "text", network: "sandbox"}
 
 // parseGlobalFlags parses the leading global flags and returns the command
 // and its arguments.
@@ -40,7 +40,7 @@ func parseGlobalFlags(args []string) ([]string, error) {
 	fs.StringVar(&global.logFormat, "log-format", global.logFormat, "log format: text or json")
 	fs.BoolVar(&global.debug, "debug", false, "log debug messages")
 	fs.BoolVar(&global.systemdCgroup, "systemd-cgroup", false, "cgroupsPath is slice:prefix:name (systemd's form)")
-	fs.StringVar(&global.platform, "platform", global.platform, "how app code runs and traps (ptrace)")
+	fs.StringVar(&global.platform, "platform", defaultPlatform(), platformHelp())
 	fs.StringVar(&global.network, "network", global.network, "networking: none, sandbox (the container's network namespace) or host")
 	fs.StringVar(&global.debugLog, "debug-log", "", "directory for one debug log per process (cli, sentry, gofer)")
 	fs.BoolVar(&global.strace, "strace", false, "log every syscall of the app")
@@ -67,6 +67,9 @@ func parseGlobalFlags(args []string) ([]string, error) {
 		if err := os.MkdirAll(global.debugLog, 0o755); err != nil {
 			return nil, fmt.Errorf("debug log directory %s: %w", global.debugLog, err)
 		}
+	}
+	if err := checkPlatform(global.platform); err != nil {
+		return nil, err
 	}
 	switch global.network {
 	case "none", "sandbox", "host":

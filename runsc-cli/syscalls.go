@@ -36,7 +36,7 @@ func runSyscalls(args []string) int {
 	all := fs.Bool("all", false, "include unimplemented syscalls")
 	sentry := fs.Bool("sentry", false, "print the sentry's host seccomp allowlist instead (with --platform's rules)")
 	gofer := fs.Bool("gofer", false, "print the gofer's host seccomp allowlist instead")
-	plat := fs.String("platform", "ptrace", "platform whose host syscalls --sentry includes")
+	plat := fs.String("platform", defaultPlatform(), "platform whose host syscalls --sentry includes ("+platformNames()+")")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}

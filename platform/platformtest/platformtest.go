@@ -216,7 +216,6 @@ func (e *env) switchTo(regs *arch.Registers) platform.Exit {
 	return exit
 }
 
-
 // TestSequence walks the main program through a syscall, a read fault, a
 // write fault and an illegal instruction.
 func testSequence(t *testing.T, c Config) {
@@ -545,7 +544,6 @@ func testStubDied(t *testing.T, c Config) {
 	}
 }
 
-
 func testReleaseLeavesNothing(t *testing.T, c Config) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -592,7 +590,6 @@ func BenchmarkSyscallRoundTrip(b *testing.B, c Config) {
 		}
 	}
 }
-
 
 // Exported for the platforms' own tests.
 const (

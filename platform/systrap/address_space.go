@@ -328,8 +328,8 @@ func (as *addressSpace) newThread() (*thread, error) {
 	}
 	le := binary.LittleEndian
 	le.PutUint64(t.ctl[ctlStack:], uint64(t.stubBase+altStack)) // ss_sp
-	le.PutUint32(t.ctl[ctlStack+8:], 0)                          // ss_flags
-	le.PutUint64(t.ctl[ctlStack+16:], regionSize-altStack)       // ss_size
+	le.PutUint32(t.ctl[ctlStack+8:], 0)                         // ss_flags
+	le.PutUint64(t.ctl[ctlStack+16:], regionSize-altStack)      // ss_size
 	tid, err := as.request(t.stubBase, unix.SYS_CLONE, appCloneFlags, t.stubBase+regionSize, 0, t.stubBase+ctlState, 0)
 	if err != nil {
 		as.freeRegion(idx)

@@ -80,11 +80,11 @@ func TestAddressSpaceLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[uint64]string{
-		platformtest.CodeAddr:                   "r-xs",
-		platformtest.DataAddr:                   "rw-s",
-		uint64(testPlatform.stubShared):         "r--s",
+		platformtest.CodeAddr:                    "r-xs",
+		platformtest.DataAddr:                    "rw-s",
+		uint64(testPlatform.stubShared):          "r--s",
 		uint64(testPlatform.stubShared + 0x1000): "rw-s",
-		uint64(testPlatform.stub.start):         "r-xp",
+		uint64(testPlatform.stub.start):          "r-xp",
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if strings.HasSuffix(line, "[vsyscall]") {

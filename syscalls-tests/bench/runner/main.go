@@ -3,7 +3,9 @@
 // syscalls-tests/bench, runs each natively and in the sandbox (median of
 // -runs), times busybox true and python3 -c pass natively and in a fresh
 // sandbox (median of -true-runs), samples the peak RSS of the sandbox
-// process tree, and prints a table: metric | native | sandbox | ratio.
+// process tree, and prints a table: metric | native | then, per platform
+// (-platforms, default ptrace and systrap), the sandbox figure and its
+// ratio to native.
 //
 // A benchmark whose prerequisite the sandbox lacks (pipes, threads) prints
 // "na REASON" instead of a number; the table shows "n/a (REASON)", never
@@ -38,6 +40,7 @@ var (
 	runs     = flag.Int("runs", 3, "runs per micro-benchmark (median is reported)")
 	trueRuns = flag.Int("true-runs", 10, "runs of /bin/true (median is reported)")
 	busybox  = flag.String("busybox", "/bin/busybox", "static busybox")
+	plats    = flag.String("platforms", "ptrace,systrap", "comma-separated platforms to run the sandbox on (pangolin do --platform)")
 )
 
 // bench is one C micro-benchmark: a program printing "ns_per_op X" (or
@@ -76,10 +79,20 @@ var nativeEnv = []string{"PATH=/bin"}
 // row is one line of the output table; a negative value means n/a, and
 // note says why.
 type row struct {
-	metric          string
-	native, sandbox float64
-	scale           float64 // values are divided by it for display (0: 1)
-	note            string
+	metric  string
+	native  float64
+	sandbox []float64 // per platform, in -platforms order
+	scale   float64   // values are divided by it for display (0: 1)
+	note    string
+}
+
+// newRow returns a row with every value n/a.
+func newRow(metric string, scale float64, nplat int) row {
+	r := row{metric: metric, native: -1, scale: scale, sandbox: make([]float64, nplat)}
+	for i := range r.sandbox {
+		r.sandbox[i] = -1
+	}
+	return r
 }
 
 // naError is a benchmark's "na REASON": it could not measure.
@@ -170,16 +183,18 @@ func main() {
 		}
 		defer os.RemoveAll(root)
 	}
-	sandboxArgv := func(cmd ...string) []string {
-		return append([]string{pbin, "do", "--rootfs", root, "--env", "PATH=/bin", "--"}, cmd...)
+	platforms := strings.Split(*plats, ",")
+	np := len(platforms)
+	sandboxArgv := func(plat string, cmd ...string) []string {
+		return append([]string{pbin, "do", "--platform", plat, "--rootfs", root, "--env", "PATH=/bin", "--"}, cmd...)
 	}
 	// The Debian tree: a private copy with the benchmarks in /t.
 	deb, debErr := debianRootfs(outDir, built)
 	if deb != "" {
 		defer os.RemoveAll(deb)
 	}
-	debSandboxArgv := func(cmd ...string) []string {
-		return append([]string{pbin, "do", "--rootfs", deb, "--env", debianPATH, "--"}, cmd...)
+	debSandboxArgv := func(plat string, cmd ...string) []string {
+		return append([]string{pbin, "do", "--platform", plat, "--rootfs", deb, "--env", debianPATH, "--"}, cmd...)
 	}
 	debNativeArgv := func(cmd ...string) []string {
 		return append([]string{"chroot", deb}, cmd...)
@@ -188,7 +203,7 @@ func main() {
 	var rows []row
 	failed := !sandboxOK
 	for _, b := range benches {
-		r := row{metric: b.metric, native: -1, sandbox: -1, scale: b.scale}
+		r := newRow(b.metric, b.scale, np)
 		abs, _ := filepath.Abs(filepath.Join(outDir, b.src))
 		nargs := b.args
 		if b.native != nil {
@@ -215,40 +230,46 @@ func main() {
 		} else {
 			fmt.Fprintf(os.Stderr, "runner: native %s: %v\n", b.metric, err)
 		}
-		if sandboxOK {
-			argv := sandboxArgv(append([]string{"/t/" + b.src}, b.args...)...)
+		for i, plat := range platforms {
+			if !sandboxOK {
+				break
+			}
+			argv := sandboxArgv(plat, append([]string{"/t/" + b.src}, b.args...)...)
 			if b.debian {
-				argv = debSandboxArgv(append([]string{"/t/" + b.src}, b.args...)...)
+				argv = debSandboxArgv(plat, append([]string{"/t/" + b.src}, b.args...)...)
 			}
 			if v, err := medianNs(argv, os.Environ(), *runs); err == nil {
-				r.sandbox = v
+				r.sandbox[i] = v
 			} else if na, ok := err.(naError); ok {
 				r.note = string(na)
 			} else {
-				fmt.Fprintf(os.Stderr, "runner: sandbox %s: %v\n", b.metric, err)
+				fmt.Fprintf(os.Stderr, "runner: sandbox (%s) %s: %v\n", plat, b.metric, err)
 				failed = true
 			}
 		}
 		rows = append(rows, r)
 	}
 
-	tr := row{metric: "run /bin/true (ms, median)", native: -1, sandbox: -1}
-	rss := row{metric: "peak RSS, /bin/true (KiB)", native: -1, sandbox: -1}
+	tr := newRow("run /bin/true (ms, median)", 0, np)
+	rss := newRow("peak RSS, /bin/true (KiB)", 0, np)
 	if v, m, err := medianWall([]string{*busybox, "true"}, nativeEnv, *trueRuns, false); err == nil {
 		tr.native, rss.native = v, m
 	} else {
 		fmt.Fprintf(os.Stderr, "runner: native true: %v\n", err)
 	}
-	if sandboxOK {
-		if v, m, err := medianWall(sandboxArgv("/bin/true"), os.Environ(), *trueRuns, true); err == nil {
-			tr.sandbox, rss.sandbox = v, m
+	for i, plat := range platforms {
+		if !sandboxOK {
+			break
+		}
+		if v, m, err := medianWall(sandboxArgv(plat, "/bin/true"), os.Environ(), *trueRuns, true); err == nil {
+			tr.sandbox[i], rss.sandbox[i] = v, m
 		} else {
-			fmt.Fprintf(os.Stderr, "runner: sandbox true: %v\n", err)
+			fmt.Fprintf(os.Stderr, "runner: sandbox (%s) true: %v\n", plat, err)
 			failed = true
 		}
 	}
 	rows = append(rows, tr)
-	py := row{metric: "python3 -c pass, fresh (ms)", native: -1, sandbox: -1}
+	py := newRow("python3 -c pass, fresh (ms)", 0, np)
 	if debErr != nil {
 		py.note = "debian rootfs: " + debErr.Error()
 	} else {
@@ -257,29 +278,34 @@ func main() {
 		} else {
 			fmt.Fprintf(os.Stderr, "runner: native python3: %v\n", err)
 		}
-		if sandboxOK {
-			if v, _, err := medianWall(debSandboxArgv("/usr/bin/python3", "-c", "pass"), os.Environ(), *trueRuns, true); err == nil {
-				py.sandbox = v
+		for i, plat := range platforms {
+			if !sandboxOK {
+				break
+			}
+			if v, _, err := medianWall(debSandboxArgv(plat, "/usr/bin/python3", "-c", "pass"), os.Environ(), *trueRuns, true); err == nil {
+				py.sandbox[i] = v
 			} else {
-				fmt.Fprintf(os.Stderr, "runner: sandbox python3: %v\n", err)
+				fmt.Fprintf(os.Stderr, "runner: sandbox (%s) python3: %v\n", plat, err)
 				failed = true
 			}
 		}
 	}
 	rows = append(rows, py, rss)
 	if sandboxOK {
-		r := row{metric: "peak RSS, read_zero (KiB)", native: -1, sandbox: -1}
+		r := newRow("peak RSS, read_zero (KiB)", 0, np)
 		abs, _ := filepath.Abs(filepath.Join(outDir, "read_zero"))
 		if _, m, err := medianWall([]string{abs}, nativeEnv, 1, false); err == nil {
 			r.native = m
 		}
-		if _, m, err := medianWall(sandboxArgv("/t/read_zero"), os.Environ(), 1, true); err == nil {
-			r.sandbox = m
+		for i, plat := range platforms {
+			if _, m, err := medianWall(sandboxArgv(plat, "/t/read_zero"), os.Environ(), 1, true); err == nil {
+				r.sandbox[i] = m
+			}
 		}
 		rows = append(rows, r)
 	}
 
-	printTable(rows)
+	printTable(platforms, rows)
 	if failed {
 		os.Exit(1)
 	}
@@ -517,7 +543,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func printTable(rows []row) {
+func printTable(platforms []string, rows []row) {
 	fmtv := func(v, scale float64) string {
 		if v < 0 {
 			return "n/a"
@@ -528,17 +554,25 @@ func printTable(rows []row) {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	const w = 34
-	fmt.Printf("%-*s | %12s | %12s | %s\n", w, "metric", "native", "sandbox", "ratio")
-	fmt.Printf("%s\n", strings.Repeat("-", w+3+12+3+12+3+8))
+	fmt.Printf("%-*s | %12s", w, "metric", "native")
+	for _, p := range platforms {
+		fmt.Printf(" | %12s | %7s", p, "ratio")
+	}
+	fmt.Println()
+	fmt.Printf("%s\n", strings.Repeat("-", w+3+12+len(platforms)*(3+12+3+7)))
 	for _, r := range rows {
-		ratio := "n/a"
-		if r.native > 0 && r.sandbox >= 0 {
-			ratio = strconv.FormatFloat(r.sandbox/r.native, 'f', 1, 64) + "x"
+		fmt.Printf("%-*s | %12s", w, r.metric, fmtv(r.native, r.scale))
+		for _, v := range r.sandbox {
+			ratio := "n/a"
+			if r.native > 0 && v >= 0 {
+				ratio = strconv.FormatFloat(v/r.native, 'f', 1, 64) + "x"
+			}
+			fmt.Printf(" | %12s | %7s", fmtv(v, r.scale), ratio)
 		}
 		if r.note != "" {
-			ratio += " (" + r.note + ")"
+			fmt.Printf(" (%s)", r.note)
 		}
-		fmt.Printf("%-*s | %12s | %12s | %s\n", w, r.metric, fmtv(r.native, r.scale), fmtv(r.sandbox, r.scale), ratio)
+		fmt.Println()
 	}
 }
 
