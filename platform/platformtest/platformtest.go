@@ -616,3 +616,10 @@ func (e *env) Close() { e.close() }
 
 // Switch switches into the Env and fails the test on a platform error.
 func (e *env) Switch(regs *arch.Registers) platform.Exit { return e.switchTo(regs) }
+
+// WriteCode writes machine code at offset off of the Env's code page
+// (mapped read+exec at CodeAddr).
+func (e *env) WriteCode(off int64, b []byte) { e.pwrite(codeOff+off, b) }
+
+// ExtraAddr is a page the suite leaves unmapped.
+const ExtraAddr = extraAddr

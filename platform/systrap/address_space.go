@@ -15,12 +15,12 @@ import (
 // ErrReleased is returned when an address space is used after Release.
 var ErrReleased = errors.New("systrap: address space released")
 
-// Spin budgets of the sentry side, in iterations of one PAUSE and a load:
-// the other side usually answers within a few microseconds, and a futex
-// sleep plus wake costs two host context switches.
+// Spin budgets of the sentry side, in iterations of one PAUSE and a load.
+// Short for the same reason as the stub's (stub_amd64.s): on a loaded host
+// the other side often needs this CPU to answer.
 const (
-	sentrySpin  = 4000
-	requestSpin = 4000
+	sentrySpin  = 32
+	requestSpin = 32
 	// livenessPeriod is how long the sentry sleeps on a state word
 	// before checking that the stub thread it waits for still exists
 	// (the kernel's CLONE_CHILD_CLEARTID wake covers the usual death; a

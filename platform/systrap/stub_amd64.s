@@ -87,10 +87,12 @@
 #define CMD_EXIT 1
 
 // Spin iterations before a futex wait (each one a PAUSE and a load, some
-// tens of ns): long enough to catch a sentry that answers a syscall within
-// a few microseconds, short enough not to steal a shared CPU for long.
-#define HANDLER_SPIN $2000
-#define LOOP_SPIN $2000
+// tens of ns). Kept short: measured on a loaded 2-CPU host, spinning for
+// tens of microseconds made getpid 5-15x slower (the two sides often share
+// a CPU, and a spinner then only delays the thread it waits for), while a
+// direct futex handoff costs a few microseconds. See README.md.
+#define HANDLER_SPIN $32
+#define LOOP_SPIN $32
 
 // ·stubBegin is the master stub's entry, reached from rawClone in a copy of
 // the sentry with R12 = the sentry's pid. It makes itself a clean tracee:

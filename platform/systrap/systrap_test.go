@@ -1,12 +1,15 @@
 package systrap
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
 	"pangolin/platform/platformtest"
@@ -111,3 +114,62 @@ func TestAddressSpaceLayout(t *testing.T) {
 }
 
 func BenchmarkSyscallRoundTrip(b *testing.B) { platformtest.BenchmarkSyscallRoundTrip(b, config()) }
+
+// Faults carry the hardware's access type: a first store to an unmapped
+// page is a write, which ptrace can only guess after a read fault.
+func TestExactAccess(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := platformtest.NewEnv(t, config())
+	defer e.Close()
+	// 0x800: movq $1, 0x700000; ud2
+	e.WriteCode(0x800, []byte{0x48, 0xc7, 0x04, 0x25, 0x00, 0x00, 0x70, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x0b})
+	var regs arch.Registers
+	regs.Reset(platformtest.CodeAddr+0x800, platformtest.DataAddr+0x1000)
+	exit := e.Switch(&regs)
+	want := platform.Exit{Kind: platform.ExitFault, Signo: int(unix.SIGSEGV), Code: 1, Addr: platformtest.ExtraAddr, Access: platform.AccessType{Write: true}}
+	if exit != want {
+		t.Fatalf("exit = %+v, want %+v", exit, want)
+	}
+}
+
+// App code cannot make a host syscall by jumping into the stub page: the
+// app filter lets only the handler's calls through and kills the stub
+// process for anything else.
+func TestStubPageSyscallKills(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		nr   uint64
+	}{{"getpid", unix.SYS_GETPID}, {"mmap", unix.SYS_MMAP}, {"clone", unix.SYS_CLONE}, {"seccomp", unix.SYS_SECCOMP}} {
+		t.Run(c.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			e := platformtest.NewEnv(t, config())
+			defer e.Close()
+			var regs arch.Registers
+			regs.Reset(testPlatform.stub.syscall, platformtest.DataAddr+0x1000)
+			regs.Regs.Rax = c.nr
+			_, err := e.Ctx().Switch(e.AddressSpace(), &regs)
+			if !errors.Is(err, ErrStubDied) {
+				t.Fatalf("Switch = %v, want the stub killed", err)
+			}
+		})
+	}
+}
+
+// The app filter never lets an app syscall through to the host, wherever
+// it is made from outside the stub page: every one traps.
+func TestAppSyscallsTrap(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := platformtest.NewEnv(t, config())
+	defer e.Close()
+	var regs arch.Registers
+	for _, nr := range []uint64{unix.SYS_GETPID, unix.SYS_MMAP, unix.SYS_EXIT_GROUP, unix.SYS_RT_SIGRETURN, unix.SYS_FUTEX, 1000} {
+		regs.Reset(platformtest.ProgSysloop, platformtest.DataAddr+0x1000)
+		regs.Regs.Rax = nr
+		if exit := e.Switch(&regs); exit.Kind != platform.ExitSyscall || regs.SyscallNo() != uintptr(nr) {
+			t.Errorf("syscall %d: exit %+v nr %d, want a syscall exit", nr, exit, regs.SyscallNo())
+		}
+	}
+}
