@@ -1,7 +1,8 @@
 // Package platform defines how application code runs and traps back into the
-// sentry. Implementations live in sibling directories (ptrace now, systrap and
-// kvm later); the sentry only ever talks to these interfaces and never issues
-// ptrace (or any other platform mechanism) itself.
+// sentry. Implementations live in sibling directories (ptrace, systrap; kvm
+// later) and all pass the conformance suite in platformtest; the sentry only
+// ever talks to these interfaces and never issues ptrace (or any other
+// platform mechanism) itself.
 //
 // Threading contract: a Context is owned by exactly one sentry task goroutine,
 // which has called runtime.LockOSThread for its whole life. AddressSpace
@@ -14,12 +15,13 @@ import (
 
 // Platform creates address spaces and execution contexts.
 type Platform interface {
-	// Name is the platform's flag name ("ptrace").
+	// Name is the platform's flag name ("ptrace", "systrap").
 	Name() string
 
 	// MaxUserAddress is the exclusive upper bound of addresses the app may
 	// map. It is page aligned and below whatever the platform reserves for
-	// itself (for ptrace, the stub page).
+	// itself (for ptrace, the stub page; for systrap, the stub page and
+	// the shared region below it).
 	MaxUserAddress() uintptr
 
 	// NewAddressSpace returns a new, empty address space.
@@ -124,10 +126,11 @@ type Exit struct {
 	Addr  uintptr
 
 	// Access is the platform's best knowledge of the faulting access.
-	// ptrace cannot see the hardware error code, so it guesses: an
-	// address equal to RIP is an execute; otherwise read, and a repeated
-	// fault at the same address after the page was mapped readable is a
-	// write. Valid for ExitFault.
+	// systrap reports the hardware page-fault error code exactly. ptrace
+	// cannot see it, so it guesses: an address equal to RIP is an
+	// execute; otherwise read, and a repeated fault at the same address
+	// after the page was mapped readable is a write (sentry/mm copes with
+	// both). Valid for ExitFault.
 	Access AccessType
 }
 

@@ -336,7 +336,7 @@ func (as *addressSpace) newThread() (*thread, error) {
 		return nil, fmt.Errorf("systrap: clone app thread: %w", err)
 	}
 	t.tid = int(tid)
-	if err := t.waitEvent(); err != nil {
+	if err := t.waitEvent(nil); err != nil {
 		return nil, err
 	}
 	ev, err := t.readEvent()

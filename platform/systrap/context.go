@@ -3,6 +3,7 @@ package systrap
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -31,9 +32,10 @@ type context struct {
 	p *Platform
 
 	mu sync.Mutex
-	// interrupted is set by Interrupt and consumed by Switch.
-	// +checklocks:mu
-	interrupted bool
+	// interrupted is set by Interrupt and consumed by Switch;
+	// interruptedAt is when it was set. +checklocks:mu
+	interrupted   bool
+	interruptedAt time.Time
 	// running is the stub thread executing app code for Switch, or nil.
 	// +checklocks:mu
 	running *thread
@@ -54,10 +56,19 @@ var _ platform.Context = (*context)(nil)
 func (c *context) Interrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.interrupted = true
+	if !c.interrupted {
+		c.interrupted, c.interruptedAt = true, time.Now()
+	}
 	if t := c.running; t != nil {
 		_ = unix.Tgkill(t.as.leader.tid, t.tid, interruptSignal)
 	}
+}
+
+// pendingInterrupt reports an interrupt not yet consumed, and since when.
+func (c *context) pendingInterrupt() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interruptedAt, c.interrupted
 }
 
 func (c *context) consumeInterrupt() bool {
@@ -140,7 +151,7 @@ func (c *context) run(t *thread, regs *arch.Registers) (platform.Exit, error) {
 	t.setRegs(regs)
 	t.resume()
 	for {
-		if err := t.waitEvent(); err != nil {
+		if err := t.waitEvent(c.pendingInterrupt); err != nil {
 			return platform.Exit{}, err
 		}
 		ev, err := t.readEvent()

@@ -173,3 +173,21 @@ func TestAppSyscallsTrap(t *testing.T) {
 		}
 	}
 }
+
+// App code can write its threads' control blocks; a scribbled state word
+// must not wedge the handoff.
+func TestScribbledState(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := platformtest.NewEnv(t, config())
+	defer e.Close()
+	var regs arch.Registers
+	regs.Reset(platformtest.ProgSysloop, platformtest.DataAddr+0x1000)
+	for i := 0; i < 20; i++ {
+		if exit := e.Switch(&regs); exit.Kind != platform.ExitSyscall {
+			t.Fatalf("exit %+v", exit)
+		}
+		th := e.Ctx().(*context).threads[e.AddressSpace().(*addressSpace)]
+		th.state.Store(7 + uint32(i))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -223,15 +224,24 @@ func (t *thread) setFP(regs *arch.Registers) {
 	}
 }
 
-// resume hands the thread back to its handler.
+// resume hands the thread back to its handler. Only a handler that is
+// still spinning (stateEvent) needs no wake; anything else (stateHSleep, or
+// a value app code scribbled) gets one, so the handler re-reads the word.
 func (t *thread) resume() {
-	if t.state.Swap(stateResume) == stateHSleep {
+	if t.state.Swap(stateResume) != stateEvent {
 		futexWakeOne(t.state)
 	}
 }
 
-// waitEvent waits until the handler published an event.
-func (t *thread) waitEvent() error {
+// interruptGrace is how long an interrupted thread may take to come back
+// before the platform gives up on its stub: app code always runs with the
+// interrupt signal unblocked, so only a stub wedged by app code writing
+// into its control block takes longer.
+const interruptGrace = 2 * time.Second
+
+// waitEvent waits until the handler published an event. pending, if not
+// nil, returns when an interrupt was requested and not yet answered.
+func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
 	for i := 0; i < sentrySpin; i++ {
 		if s := t.state.Load(); s == stateEvent || s == stateHSleep || s == stateDead {
 			break
@@ -248,8 +258,18 @@ func (t *thread) waitEvent() error {
 			t.state.CompareAndSwap(stateResume, stateSleeping)
 		case stateSleeping:
 			futexSleep(t.state, stateSleeping, livenessPeriod)
-			if t.state.Load() == stateSleeping && !t.as.alive(t.tid) {
+			if t.state.Load() != stateSleeping {
+				continue
+			}
+			if !t.as.alive(t.tid) {
 				return fmt.Errorf("%w: thread %d is gone", ErrStubDied, t.tid)
+			}
+			if pending == nil {
+				continue
+			}
+			if at, ok := pending(); ok && time.Since(at) > interruptGrace {
+				_ = unix.Kill(t.as.leader.tid, unix.SIGKILL)
+				return fmt.Errorf("%w: thread %d ignored an interrupt for %v; stub killed", ErrStubDied, t.tid, interruptGrace)
 			}
 		default:
 			return fmt.Errorf("systrap: thread %d: bad state %d", t.tid, s)
@@ -268,5 +288,3 @@ func (ev *event) siAddr() uintptr { return uintptr(binary.LittleEndian.Uint64(ev
 
 // siArch returns si_arch of a SIGSYS (the audit architecture of the call).
 func (ev *event) siArch() uint32 { return binary.LittleEndian.Uint32(ev.si[28:]) }
-
-var _ = unix.SIGSYS

@@ -1,7 +1,8 @@
 // Package filter is the sentry's host syscall allowlist: every syscall the
 // sentry process may make once it has booted (after the platform, memory
 // file, gofer connection and stdio are set up, before any application code
-// runs). The platform adds its own rules (platform/ptrace.HostSyscalls).
+// runs). The platform adds its own rules (platform/ptrace.HostSyscalls,
+// platform/systrap.HostSyscalls).
 //
 // The sentry implements the application's syscalls itself, so this list is
 // about the sentry's own needs: the Go runtime, I/O on descriptors it was
