@@ -44,8 +44,9 @@ const (
 // argEq is the condition: the low 32 bits of syscall argument arg equal
 // val (every argument checked here is a C int or flags that fit in 32 bits).
 type argEq struct {
-	arg int
-	val uint32
+	arg  int
+	val  uint32
+	text string // for people ("flags == MAP_SHARED|MAP_FIXED")
 }
 
 // stubRule allows syscall nr from the stub page when any of alts (each a
@@ -208,17 +209,17 @@ const (
 func processRules() []stubRule {
 	return []stubRule{
 		{"clone", unix.SYS_CLONE, "new stub processes (master stub), the syscall thread (leader) and app threads (syscall thread)", [][]argEq{
-			{{0, processCloneFlags}}, {{0, syscallThreadCloneFlags}}, {{0, appCloneFlags}},
+			{{0, processCloneFlags, "flags == new stub process"}}, {{0, syscallThreadCloneFlags, "flags == syscall thread"}}, {{0, appCloneFlags, "flags == app thread"}},
 		}},
 		{"mmap", unix.SYS_MMAP, "MapFile and the shared region: shared mappings of sentry-held FDs at fixed addresses", [][]argEq{
-			{{3, unix.MAP_SHARED | unix.MAP_FIXED}},
+			{{3, unix.MAP_SHARED | unix.MAP_FIXED, "flags == MAP_SHARED|MAP_FIXED"}},
 		}},
 		{"munmap", unix.SYS_MUNMAP, "Unmap, and erasing the sentry's image from the master stub", nil},
-		{"prctl", unix.SYS_PRCTL, "PR_SET_PDEATHSIG in a new stub process", [][]argEq{{{0, unix.PR_SET_PDEATHSIG}}}},
+		{"prctl", unix.SYS_PRCTL, "PR_SET_PDEATHSIG in a new stub process", [][]argEq{{{0, unix.PR_SET_PDEATHSIG, "option == PR_SET_PDEATHSIG"}}}},
 		{"rt_sigaction", unix.SYS_RT_SIGACTION, "installing the stub's signal handler in a new stub process", nil},
 		{"rt_sigprocmask", unix.SYS_RT_SIGPROCMASK, "blocking asynchronous signals in the syscall thread", nil},
 		{"sigaltstack", unix.SYS_SIGALTSTACK, "each app thread's signal stack in the shared region", nil},
-		{"seccomp", unix.SYS_SECCOMP, "each app thread adds the app filter", [][]argEq{{{0, unix.SECCOMP_SET_MODE_FILTER}}}},
+		{"seccomp", unix.SYS_SECCOMP, "each app thread adds the app filter", [][]argEq{{{0, unix.SECCOMP_SET_MODE_FILTER, "op == SECCOMP_SET_MODE_FILTER"}}}},
 		{"exit", unix.SYS_EXIT, "a stub thread is retired", nil},
 	}
 	// The handler's syscalls are appended by appRules.
@@ -230,10 +231,10 @@ func appRules() []stubRule {
 	return []stubRule{
 		{"rt_sigreturn", unix.SYS_RT_SIGRETURN, "the handler returns to app code with the registers the sentry left in the frame", nil},
 		{"futex", unix.SYS_FUTEX, "handing the thread back and forth with the sentry (shared memory, so not FUTEX_PRIVATE)", [][]argEq{
-			{{1, opFutexWait}}, {{1, opFutexWake}},
+			{{1, opFutexWait, "op == FUTEX_WAIT"}}, {{1, opFutexWake, "op == FUTEX_WAKE"}},
 		}},
 		{"arch_prctl", unix.SYS_ARCH_PRCTL, "FS/GS base on hosts without FSGSBASE", [][]argEq{
-			{{0, archGetFS}}, {{0, archSetFS}}, {{0, archGetGS}}, {{0, archSetGS}},
+			{{0, archGetFS, "code == ARCH_GET_FS"}}, {{0, archSetFS, "code == ARCH_SET_FS"}}, {{0, archGetGS, "code == ARCH_GET_GS"}}, {{0, archSetGS, "code == ARCH_SET_GS"}},
 		}},
 		{"exit", unix.SYS_EXIT, "a stub thread is retired (Context.Release)", nil},
 	}
@@ -291,4 +292,33 @@ func HostSyscalls() []seccomp.Rule {
 			{seccomp.Eq(1, opFutexWake, "op == FUTEX_WAKE")},
 		}},
 	}
+}
+
+// StubSyscalls returns the stub filters as tables for people (the README's
+// generated lists): what the process filter lets the platform's own code
+// make from the stub page, and the subset the app filter leaves to app
+// threads. Everything from outside the stub page traps to the sentry.
+func StubSyscalls() (process, app []seccomp.Rule) {
+	conv := func(rs []stubRule) []seccomp.Rule {
+		var out []seccomp.Rule
+		for _, r := range rs {
+			sr := seccomp.Rule{Name: r.name, Why: r.why}
+			for _, alt := range r.alts {
+				var m seccomp.Match
+				for _, c := range alt {
+					m = append(m, seccomp.MaskedEq(uint(c.arg), 0xffffffff, uint64(c.val), c.text))
+				}
+				sr.Any = append(sr.Any, m)
+			}
+			out = append(out, sr)
+		}
+		return out
+	}
+	p := processRules()
+	for _, r := range appRules() {
+		if r.nr != unix.SYS_EXIT {
+			p = append(p, r)
+		}
+	}
+	return conv(p), conv(appRules())
 }
