@@ -36,9 +36,9 @@ test: build vet fmt-check
 	$(GO) test -count=1 -timeout 30m ./...
 
 # The suites that run application code (differential syscall tests, the
-# escape suite, e2e,
-# OCI verbs, the sentry filter child) again on the systrap platform: the
-# CLI takes --platform's default from PANGOLIN_PLATFORM. Platform
+# escape suite, e2e, OCI verbs, the sentry filter child) again on the
+# systrap platform: the CLI takes --platform's default from
+# PANGOLIN_PLATFORM. Platform
 # conformance tests (platform/...) run for both platforms in `make test`.
 test-systrap: build
 	PANGOLIN_PLATFORM=systrap $(GO) test -count=1 -timeout 30m ./syscalls-tests/ ./syscalls-tests/escape/ ./e2e/ ./oci-tests/ ./sentry/filter/
