@@ -74,6 +74,11 @@ func NewAnonFile(impl FileImpl, flags uint32, opts FileOptions) *FileDescription
 	return NewFileDescription(impl, VirtualDentry{}, flags, opts)
 }
 
+// ReadRefs returns the current reference count. It is only a snapshot:
+// the AF_UNIX garbage collector compares it with the references it knows
+// are in flight.
+func (fd *FileDescription) ReadRefs() int64 { return fd.refs.Load() }
+
 // IncRef takes a reference.
 func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 

@@ -48,7 +48,18 @@ func NewFile(ctx Context, s Socket, flags uint32) *vfs.FileDescription {
 		uid:  creds.FSUID,
 		gid:  creds.FSGID,
 	}
-	return vfs.NewAnonFile(f, unix.O_RDWR|flags&unix.O_NONBLOCK, vfs.FileOptions{Positionless: true, NoPRead: true})
+	fd := vfs.NewAnonFile(f, unix.O_RDWR|flags&unix.O_NONBLOCK, vfs.FileOptions{Positionless: true, NoPRead: true})
+	if a, ok := s.(FileAttacher); ok {
+		a.AttachFile(fd)
+	}
+	return fd
+}
+
+// FileAttacher is implemented by sockets that need to know their file
+// (AF_UNIX's garbage collector compares its references with those in
+// flight).
+type FileAttacher interface {
+	AttachFile(fd *vfs.FileDescription)
 }
 
 // FromFile returns the socket behind fd, or ENOTSOCK (sock_from_file()).

@@ -6,7 +6,8 @@
  * - truncated control data: as many descriptors as fit are installed,
  *   MSG_CTRUNC is set, the rest are closed; no control buffer or
  *   read(2) loses them all; MSG_PEEK installs copies
- * - files in flight are closed when the receiving socket is
+ * - files in flight are closed when the receiving socket is; sockets that
+ *   only hold each other in flight (a closed cycle) are collected
  * - a stream read stops after a message carrying files; files sent with
  *   no data on a stream are dropped
  * - sendmsg errors: bad descriptor EBADF, more than 253 EINVAL, bad
@@ -17,6 +18,7 @@
  * - SO_PEERCRED: socketpair, connect/accept across fork, unconnected
  */
 #include "t.h"
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/random.h>
@@ -432,6 +434,32 @@ static void test_peercred(void)
 	close(l);
 }
 
+/* A cycle: a and b hold each other in their queues, and x hangs off it.
+ * Once all three are closed nothing can reach them; the collector, run
+ * when some socket is released, frees them, and x's peer sees EOF. */
+static void test_gc(void)
+{
+	int ab[2], xy[2], other[2];
+	char buf[4];
+	struct pollfd p;
+
+	SYSOK("socketpair a b", socketpair(AF_UNIX, SOCK_STREAM, 0, ab));
+	SYSOK("socketpair x y", socketpair(AF_UNIX, SOCK_STREAM, 0, xy));
+	EXPECT_EQ("a into b's queue", send_fds(ab[0], "a", 1, &ab[0], 1), 1);
+	EXPECT_EQ("b and x into a's queue", send_fds(ab[1], "b", 1, (int[]){ab[1], xy[0]}, 2), 1);
+	close(ab[0]);
+	close(ab[1]);
+	close(xy[0]);
+	EXPECT_ERRNO("x still open", recv(xy[1], buf, 1, MSG_DONTWAIT), EAGAIN);
+	SYSOK("another socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, other));
+	close(other[0]);
+	close(other[1]);
+	p.fd = xy[1];
+	p.events = POLLIN;
+	CHECK("the cycle is collected: x's peer sees EOF", poll(&p, 1, 5000) == 1 && read(xy[1], buf, 1) == 0);
+	close(xy[1]);
+}
+
 int main(void)
 {
 	t_tmpdir("unix_scm");
@@ -441,5 +469,6 @@ int main(void)
 	test_errors();
 	test_creds();
 	test_peercred();
+	test_gc();
 	return t_done();
 }

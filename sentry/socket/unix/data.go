@@ -167,6 +167,7 @@ func (e *endpoint) sendStream(ctx socket.Context, src socket.IOSequence, to []by
 		}
 		if done == 0 {
 			m.rights = dupRights(rights)
+			attachRights(m.rights)
 		}
 		other.mu.Lock()
 		if other.dead || other.shutdown&rcvShutdown != 0 {
@@ -224,6 +225,7 @@ func (e *endpoint) sendDgram(ctx socket.Context, src socket.IOSequence, to []byt
 	if ctl != nil {
 		m.creds = ctl.Creds
 		m.rights = dupRights(ctl.Rights)
+		attachRights(m.rights)
 	}
 	if _, err := src.CopyIn(0, m.data); err != nil {
 		m.free()
@@ -362,6 +364,9 @@ func (e *endpoint) recvStream(ctx socket.Context, dst socket.IOSequence, flags i
 	passcred := e.opts.PassCred()
 
 	copied := 0
+	// taken are the files received from the queue (not peeked copies):
+	// they leave the in-flight accounting.
+	var taken []*vfs.FileDescription
 	checkCreds := false
 	var scm *socket.Credentials
 	gotAddr := false
@@ -426,6 +431,7 @@ func (e *endpoint) recvStream(ctx socket.Context, dst socket.IOSequence, flags i
 				got := len(m.rights) > 0
 				if got {
 					res.Rights = append(res.Rights, m.rights...)
+					taken = append(taken, m.rights...)
 					m.rights = nil
 				}
 				if m.unread() > 0 {
@@ -452,6 +458,7 @@ func (e *endpoint) recvStream(ctx socket.Context, dst socket.IOSequence, flags i
 		}
 	}
 	_, err := vfs.BlockOn(ctx, e, readEvents, noWait, deadline, attempt)
+	detachRights(taken)
 	if err != nil {
 		err = waitErr(err, t)
 		if copied == 0 || err == syserr.ERestartSys || err == sys.EINTR {
@@ -542,6 +549,9 @@ func (e *endpoint) recvDgram(ctx socket.Context, dst socket.IOSequence, flags in
 		return res, nil // EOF
 	}
 	defer e.ioMu.Unlock()
+	if !peek {
+		detachRights(g.rights)
+	}
 	e.peerWait.Notify(waiter.WritableEvents)
 	if !peek {
 		defer g.m.uncharge()

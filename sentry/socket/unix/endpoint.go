@@ -49,6 +49,10 @@ type endpoint struct {
 	// queued somewhere (sk_wmem_alloc).
 	wmem atomic.Int64
 
+	// file is the socket's file, set once when it is made (an embryo has
+	// none until accepted).
+	file atomic.Pointer[vfs.FileDescription]
+
 	mu sync.Mutex
 	// All fields below are protected by mu.
 	//
@@ -299,8 +303,16 @@ func waitUntil(ctx socket.Context, w waiter.Waitable, mask waiter.EventMask, t s
 	return waitErr(err, t)
 }
 
-// Release implements socket.Socket (unix_release_sock()).
-func (e *endpoint) Release() { e.release(false) }
+// AttachFile implements socket.FileAttacher.
+func (e *endpoint) AttachFile(fd *vfs.FileDescription) { e.file.Store(fd) }
+
+// Release implements socket.Socket (unix_release_sock()): after the
+// socket is gone, sockets kept alive only by each other's queues are
+// collected.
+func (e *endpoint) Release() {
+	e.release(false)
+	maybeCollect()
+}
 
 // release tears the socket down; embryo is set for a connection released
 // by its listener before anyone accepted it.

@@ -34,6 +34,7 @@ func (m *message) unread() int { return len(m.data) - m.consumed }
 //
 // Preconditions: no endpoint lock is held.
 func (m *message) free() {
+	detachRights(m.rights)
 	for _, f := range m.rights {
 		f.DecRef()
 	}

@@ -13,8 +13,12 @@
 // is queued as messages on the receiving endpoint and charged to the
 // sender's write allocation (sk_wmem_alloc) until it is consumed.
 //
+// Sockets kept alive only by each other's queues (passed with SCM_RIGHTS,
+// then closed) are found and released by a garbage collector (gc.go).
+//
 // Lock order:
 //
+//	gc.mu (the collector; never taken with an endpoint lock held)
 //	endpoint.ioMu (receivers, u->iolock)
 //	  endpoint.mu (unix_state_lock)
 //	    a second endpoint.mu: only in connect, listener before connector
