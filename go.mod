@@ -11,3 +11,9 @@ require (
 require github.com/opencontainers/runtime-spec v1.2.1
 
 require github.com/seccomp/libseccomp-golang v0.11.1
+
+require (
+	github.com/google/btree v1.1.2 // indirect
+	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
+	golang.org/x/time v0.15.0 // indirect
+)

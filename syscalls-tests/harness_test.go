@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 var (
@@ -83,9 +85,10 @@ type program struct {
 // process group, and kills the whole group after timeout. With newPIDNS the
 // program runs as PID 1 of a new PID namespace, as the sandboxed run does
 // (Linux gives PID 1 special signal rules, so native and sandbox must
-// agree on who is init), and in a new IPC namespace, as each sandbox has
+// agree on who is init), in a new IPC namespace, as each sandbox has
 // its own (SysV objects start from none, and concurrent runs cannot meet
-// through fixed keys).
+// through fixed keys), and in a new network namespace with only loopback,
+// up, as a sandbox's (see startInFreshNetns).
 func run(argv []string, env []string, dir string, timeout time.Duration, newPIDNS bool) (result, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -100,7 +103,11 @@ func run(argv []string, env []string, dir string, timeout time.Duration, newPIDN
 	}
 	// Output pipes held open by a stray grandchild must not hang us.
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if newPIDNS {
+		start = func() error { return startInFreshNetns(cmd) }
+	}
+	if err := start(); err != nil {
 		return result{}, err
 	}
 	var timedOut bool
@@ -132,6 +139,49 @@ func run(argv []string, env []string, dir string, timeout time.Duration, newPIDN
 		}
 	}
 	return res, nil
+}
+
+// startInFreshNetns starts cmd in a new network namespace set up as a
+// sandbox's is: lo up (a new namespace's is down), and ICMP datagram
+// sockets open to every group (net.ipv4.ping_group_range, as Docker sets
+// it and the sandbox reports it). The namespace is made on a locked
+// thread that forks the child and then dies with its goroutine, so it
+// never leaks into the test process.
+func startInFreshNetns(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Never unlocked: the thread exits with the goroutine.
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+			return
+		}
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer unix.Close(fd)
+		ifr, err := unix.NewIfreq("lo")
+		if err == nil {
+			err = unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr)
+		}
+		if err == nil {
+			ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+			err = unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+		}
+		if err != nil {
+			errc <- fmt.Errorf("bringing up lo: %w", err)
+			return
+		}
+		// /proc/sys/net is the calling thread's namespace's.
+		if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte("0 2147483647"), 0); err != nil {
+			errc <- fmt.Errorf("ping_group_range: %w", err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }
 
 var expectExitRE = regexp.MustCompile(`(?m)^\s*\*?\s*expect-exit:\s*(\d+)`)

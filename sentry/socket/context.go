@@ -89,6 +89,10 @@ func (s *Stack) newIno() uint64 { return s.nextIno.Add(1) }
 // sentry runs one kernel; tests may run several.
 var stacks sync.Map // *kernel.Kernel → *Stack
 
+// StackOf returns the socket state of k's network namespace (boot uses it
+// to configure the namespace's network before the first socket exists).
+func StackOf(k *kernel.Kernel) *Stack { return stackOf(k) }
+
 // stackOf returns k's Stack.
 func stackOf(k *kernel.Kernel) *Stack {
 	if s, ok := stacks.Load(k); ok {

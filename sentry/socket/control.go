@@ -151,14 +151,15 @@ type ControlOut struct {
 
 // RecvControl builds recvmsg's control data for a buffer of the app's
 // msg_controllen bytes (scm_recv_unix(), put_cmsg(), scm_detach_fds()):
-// SCM_CREDENTIALS if r.Creds is set, then SCM_RIGHTS for as many files as
+// SCM_CREDENTIALS if r.Creds is set, the protocol's messages (r.Cmsgs),
+// then SCM_RIGHTS for as many files as
 // fit and can be installed. Files not installed are released. Without a
 // buffer (msg_control NULL, hasBuf false) everything is lost.
 func RecvControl(r *RecvResult, hasBuf bool, controlLen int, cloexec bool, install InstallFunc) ControlOut {
 	defer r.ReleaseRights()
 	var out ControlOut
 	if !hasBuf {
-		out.Truncated = r.Creds != nil || len(r.Rights) > 0
+		out.Truncated = r.Creds != nil || len(r.Rights) > 0 || len(r.Cmsgs) > 0
 		return out
 	}
 	room := controlLen
@@ -167,7 +168,10 @@ func RecvControl(r *RecvResult, hasBuf bool, controlLen int, cloexec bool, insta
 		le.PutUint32(d, uint32(r.Creds.PID))
 		le.PutUint32(d[4:], r.Creds.UID)
 		le.PutUint32(d[8:], r.Creds.GID)
-		room = out.put(room, unix.SCM_CREDENTIALS, d)
+		room = out.put(room, unix.SOL_SOCKET, unix.SCM_CREDENTIALS, d)
+	}
+	for _, c := range r.Cmsgs {
+		room = out.put(room, c.Level, c.Type, c.Data)
 	}
 	if n := len(r.Rights); n > 0 {
 		fdmax := 0
@@ -185,7 +189,7 @@ func RecvControl(r *RecvResult, hasBuf bool, controlLen int, cloexec bool, insta
 			d = le.AppendUint32(d, uint32(fd))
 		}
 		if i > 0 {
-			out.put(room, unix.SCM_RIGHTS, d)
+			out.put(room, unix.SOL_SOCKET, unix.SCM_RIGHTS, d)
 		}
 		if i < n {
 			out.Truncated = true
@@ -204,7 +208,7 @@ func RecvControl(r *RecvResult, hasBuf bool, controlLen int, cloexec bool, insta
 // without room for a header nothing is written; data that does not fit
 // is cut off, with cmsg_len saying how much was written. It returns the
 // room left.
-func (o *ControlOut) put(room int, typ int32, data []byte) int {
+func (o *ControlOut) put(room int, level, typ int32, data []byte) int {
 	if room < CmsgHdrLen {
 		o.Truncated = true
 		return room
@@ -215,7 +219,7 @@ func (o *ControlOut) put(room int, typ int32, data []byte) int {
 	}
 	b := make([]byte, clen)
 	le.PutUint64(b, uint64(clen))
-	le.PutUint32(b[8:], unix.SOL_SOCKET)
+	le.PutUint32(b[8:], uint32(level))
 	le.PutUint32(b[12:], uint32(typ))
 	copy(b[CmsgHdrLen:], data)
 	o.Writes = append(o.Writes, ControlWrite{Off: o.Len, Data: b})

@@ -151,6 +151,15 @@ type RecvResult struct {
 	// Rights are files received with SCM_RIGHTS, each with a reference
 	// owned by the result: the caller installs or releases them.
 	Rights []*vfs.FileDescription
+	// Cmsgs are other control messages (timestamps, IP_TTL, IP_PKTINFO,
+	// ...), in the order Linux puts them.
+	Cmsgs []Cmsg
+}
+
+// Cmsg is one received control message's level, type and data.
+type Cmsg struct {
+	Level, Type int32
+	Data        []byte
 }
 
 // ReleaseRights drops the references to received files that were not
