@@ -378,7 +378,7 @@ func TestMountedListing(t *testing.T) {
 			break
 		}
 	}
-	want := []string{".", "..", "self", "thread-self", "cpuinfo", "meminfo", "uptime", "version", "loadavg", "stat", "filesystems", "vmstat", "cmdline", "mounts", "sys"}
+	want := []string{".", "..", "self", "thread-self", "cpuinfo", "meminfo", "uptime", "version", "loadavg", "stat", "filesystems", "vmstat", "cmdline", "mounts", "net", "sys"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("listing %v, want %v", names, want)
 	}

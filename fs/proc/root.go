@@ -40,6 +40,7 @@ func (fs *Filesystem) newRootDir() *rootDir {
 		top("vmstat", fs.genVmstat),
 		top("cmdline", fs.genKernelCmdline),
 		{"mounts", fs.newSymlink(fs.ino(), nil, func() (string, error) { return "self/mounts", nil })},
+		{"net", fs.newNetDir()},
 		{"sys", fs.newSysDir()},
 	}
 	d.Init(1, unix.S_IFDIR|0o555, 0, 0, uint32(2+countDirs(d.fixed)), 0)

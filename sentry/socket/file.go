@@ -48,6 +48,9 @@ func NewFile(ctx Context, s Socket, flags uint32) *vfs.FileDescription {
 		uid:  creds.FSUID,
 		gid:  creds.FSGID,
 	}
+	if in, ok := s.(FileInfoSetter); ok {
+		in.SetFileInfo(f.ino, f.uid)
+	}
 	fd := vfs.NewAnonFile(f, unix.O_RDWR|flags&unix.O_NONBLOCK, vfs.FileOptions{Positionless: true, NoPRead: true})
 	if a, ok := s.(FileAttacher); ok {
 		a.AttachFile(fd)
@@ -60,6 +63,12 @@ func NewFile(ctx Context, s Socket, flags uint32) *vfs.FileDescription {
 // flight).
 type FileAttacher interface {
 	AttachFile(fd *vfs.FileDescription)
+}
+
+// FileInfoSetter is implemented by sockets that report their file's inode
+// number and owner themselves (/proc/net/tcp's inode and uid columns).
+type FileInfoSetter interface {
+	SetFileInfo(ino uint64, uid uint32)
 }
 
 // FromFile returns the socket behind fd, or ENOTSOCK (sock_from_file()).

@@ -200,6 +200,19 @@ func NewOptions() *Options {
 	}
 }
 
+// Clone returns a copy of the options, as a connection accepted from a
+// listener starts with the listener's (sk_clone_lock()).
+func (o *Options) Clone() *Options {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return &Options{
+		sndbuf: o.sndbuf, rcvbuf: o.rcvbuf, rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo,
+		lingerOn: o.lingerOn, linger: o.linger, reuseAddr: o.reuseAddr, keepAlive: o.keepAlive,
+		oobInline: o.oobInline, broadcast: o.broadcast, dontRoute: o.dontRoute, debug: o.debug,
+		noCheck: o.noCheck, passCred: o.passCred, priority: o.priority, rcvLowat: o.rcvLowat, mark: o.mark,
+	}
+}
+
 // SndBuf returns sk_sndbuf.
 func (o *Options) SndBuf() int {
 	o.mu.Lock()

@@ -55,11 +55,14 @@ func (s *sock) Ioctl(ctx socket.Context, cmd uint32, arg uintptr) (uintptr, erro
 		if s.ep.SocketOptions().GetAcceptConn() {
 			return 0, sys.EINVAL
 		}
-		v, err := s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
-		if err != nil {
-			return 0, translateError(err)
+		if s.isStream() {
+			// netstack does not expose how much of a TCP send queue
+			// is unacknowledged.
+			return 0, sys.ENOTTY
 		}
-		return 0, ctx.CopyOutBytes(arg, socket.Int(int32(v)))
+		// A datagram leaves the socket within the send: netstack
+		// holds no queue of sent datagrams (sk_wmem_alloc is 0).
+		return 0, ctx.CopyOutBytes(arg, socket.Int(0))
 	case siocGIfConf:
 		return 0, s.ifconf(ctx, arg)
 	case siocGIfName, siocGIfFlags, siocSIfFlags, siocGIfAddr, siocGIfDstAddr, siocGIfBrdAddr,

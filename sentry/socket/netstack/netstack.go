@@ -154,6 +154,7 @@ func (p Provider) Socket(ctx socket.Context, stype, protocol int) (socket.Socket
 	if terr != nil {
 		return nil, translateError(terr)
 	}
+	initEndpoint(ep, stype, proto)
 	return newSock(st, p.Family, stype, proto, ep, wq), nil
 }
 
@@ -201,6 +202,10 @@ type sock struct {
 	// it: netstack keeps a connection's fatal error, Linux clears sk_err
 	// once read (sock_error()).
 	reported tcpip.Error
+	// ino and uid are the socket file's inode number and owner, for
+	// /proc/net.
+	ino uint64
+	uid uint32
 	// connecting is set while a connect(2) that returned before the
 	// handshake ended (EINPROGRESS, a signal, a timeout) has not been
 	// followed by one that saw the result: that one reports success
@@ -211,14 +216,38 @@ type sock struct {
 var (
 	_ socket.Socket      = (*sock)(nil)
 	_ socket.ErrorSetter = (*sock)(nil)
+	_ socket.FileInfoSetter = (*sock)(nil)
 )
 
 func newSock(st *Stack, family, stype, protocol int, ep tcpip.Endpoint, wq *waiter.Queue) *sock {
 	s := &sock{st: st, family: family, stype: stype, protocol: protocol, ep: ep, wq: wq, opts: socket.NewOptions()}
-	if stype == sys.SOCK_RAW && protocol == sys.IPPROTO_RAW {
-		ep.SocketOptions().SetHeaderIncluded(true)
-	}
+	st.register(s)
 	return s
+}
+
+// SetFileInfo implements socket.FileInfoSetter.
+func (s *sock) SetFileInfo(ino uint64, uid uint32) {
+	s.mu.Lock()
+	s.ino, s.uid = ino, uid
+	s.mu.Unlock()
+}
+
+// initEndpoint gives a new endpoint Linux's defaults where netstack's
+// differ: Nagle's algorithm on for TCP (TCP_NODELAY off), datagram
+// sockets' buffers at net.core.[wr]mem_default, IPPROTO_RAW's header
+// inclusion.
+func initEndpoint(ep tcpip.Endpoint, stype, protocol int) {
+	so := ep.SocketOptions()
+	switch {
+	case stype == sys.SOCK_STREAM:
+		so.SetDelayOption(true)
+	default:
+		so.SetSendBufferSize(socket.DefaultBufSize, true)
+		so.SetReceiveBufferSize(socket.DefaultBufSize, true)
+	}
+	if stype == sys.SOCK_RAW && protocol == sys.IPPROTO_RAW {
+		so.SetHeaderIncluded(true)
+	}
 }
 
 // isStream reports whether the socket is TCP.
@@ -240,7 +269,10 @@ func (s *sock) EventUnregister(e *waiter.Entry) { s.wq.EventUnregister(e) }
 // (SO_LINGER with a timeout) does not block the closer: the connection
 // is shut down in the background, and SO_LINGER with a zero timeout
 // resets it, which netstack's Close does.
-func (s *sock) Release() { s.ep.Close() }
+func (s *sock) Release() {
+	s.st.unregister(s)
+	s.ep.Close()
+}
 
 // Info implements socket.Socket.
 func (s *sock) Info() (int, int, int) { return s.family, s.stype, s.protocol }
@@ -365,7 +397,39 @@ func (s *sock) Accept(ctx socket.Context, nonblock bool) (socket.Socket, error) 
 		return nil, waitErr(err, timeo)
 	}
 	ns := newSock(s.st, s.family, s.stype, s.protocol, r.ep, r.wq)
+	ns.inherit(s)
 	return ns, nil
+}
+
+// inherit gives an accepted connection the listener's options that
+// netstack does not copy itself: a Linux connection is a clone of its
+// listener (sk_clone_lock(), tcp_create_openreq_child()).
+func (s *sock) inherit(l *sock) {
+	s.opts = l.opts.Clone()
+	var idle tcpip.KeepaliveIdleOption
+	if l.ep.GetSockOpt(&idle) == nil {
+		s.ep.SetSockOpt(&idle)
+	}
+	var intvl tcpip.KeepaliveIntervalOption
+	if l.ep.GetSockOpt(&intvl) == nil {
+		s.ep.SetSockOpt(&intvl)
+	}
+	var uto tcpip.TCPUserTimeoutOption
+	if l.ep.GetSockOpt(&uto) == nil {
+		s.ep.SetSockOpt(&uto)
+	}
+	for _, o := range []tcpip.SockOptInt{tcpip.KeepaliveCountOption, tcpip.IPv4TOSOption, tcpip.IPv4TTLOption, tcpip.IPv6HopLimitOption, tcpip.IPv6TrafficClassOption} {
+		if v, err := l.ep.GetSockOptInt(o); err == nil {
+			s.ep.SetSockOptInt(o, v)
+		}
+	}
+	lso, so := l.ep.SocketOptions(), s.ep.SocketOptions()
+	so.SetKeepAlive(lso.GetKeepAlive())
+	so.SetLinger(lso.GetLinger())
+	so.SetDelayOption(lso.GetDelayOption())
+	l.mu.Lock()
+	s.timestamp, s.boundDev = l.timestamp, l.boundDev
+	l.mu.Unlock()
 }
 
 // waitErr turns a blocking wait's end into the socket errno: a timeout

@@ -35,6 +35,32 @@ type Stack struct {
 	// /proc/net/route), in the order they were added; netstack's own
 	// table is derived from them. Protected by mu.
 	routes []Route
+	// socks are the open sockets, for /proc/net. Protected by mu.
+	socks map[*sock]struct{}
+}
+
+// register and unregister track open sockets.
+func (st *Stack) register(s *sock) {
+	st.mu.Lock()
+	st.socks[s] = struct{}{}
+	st.mu.Unlock()
+}
+
+func (st *Stack) unregister(s *sock) {
+	st.mu.Lock()
+	delete(st.socks, s)
+	st.mu.Unlock()
+}
+
+// sockets returns the open sockets.
+func (st *Stack) sockets() []*sock {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]*sock, 0, len(st.socks))
+	for s := range st.socks {
+		out = append(out, s)
+	}
+	return out
 }
 
 // ifaceAttrs are an interface's attributes beyond netstack's NICInfo.
@@ -142,13 +168,15 @@ func newStack() *Stack {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
 	snd := tcpip.TCPSendBufferSizeRangeOption{Min: tcpWmemMin, Default: tcpWmemDefault, Max: tcpWmemMax}
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
+	cc := tcpip.CongestionControlOption("cubic")
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &cc)
 	ttl := tcpip.DefaultTTLOption(defaultTTL)
 	s.SetNetworkProtocolOption(ipv4.ProtocolNumber, &ttl)
 	s.SetNetworkProtocolOption(ipv6.ProtocolNumber, &ttl)
 	// Linux's ephemeral ports (net.ipv4.ip_local_port_range).
 	s.SetPortRange(portRangeLo, portRangeHi)
 
-	st := &Stack{S: s, ifaces: make(map[tcpip.NICID]*ifaceAttrs)}
+	st := &Stack{S: s, ifaces: make(map[tcpip.NICID]*ifaceAttrs), socks: make(map[*sock]struct{})}
 	if err := s.CreateNICWithOptions(LoopbackID, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
 		panic(fmt.Sprintf("netstack: creating lo: %v", err))
 	}
