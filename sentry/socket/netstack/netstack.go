@@ -214,8 +214,8 @@ type sock struct {
 }
 
 var (
-	_ socket.Socket      = (*sock)(nil)
-	_ socket.ErrorSetter = (*sock)(nil)
+	_ socket.Socket         = (*sock)(nil)
+	_ socket.ErrorSetter    = (*sock)(nil)
 	_ socket.FileInfoSetter = (*sock)(nil)
 )
 
