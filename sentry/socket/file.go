@@ -139,9 +139,34 @@ func (f *file) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg ui
 		return 0, unix.EINVAL
 	case fioGetOwn, siocGPgrp:
 		return 0, c.CopyOutBytes(arg, Int(0))
+	case siocGIfConf:
+		if deviceIoctl != nil {
+			return deviceIoctl(c, cmd, arg)
+		}
 	}
-	return f.s.Ioctl(c, cmd, arg)
+	r, err := f.s.Ioctl(c, cmd, arg)
+	if err == unix.ENOTTY && cmd>>8&0xff == sockIocType && deviceIoctl != nil {
+		// Network device ioctls work on a socket of any family
+		// (sock_do_ioctl() falls back to dev_ioctl()).
+		return deviceIoctl(c, cmd, arg)
+	}
+	return r, err
 }
+
+// siocGIfConf is SIOCGIFCONF, which sock_ioctl() answers for every
+// family; sockIocType is the ioctl type of socket commands (0x89).
+const (
+	siocGIfConf = 0x8912
+	sockIocType = 0x89
+)
+
+// deviceIoctl handles the network device ioctls (SIOCGIFINDEX, ...) of
+// the caller's network namespace. Set once at init by SetDeviceIoctl.
+var deviceIoctl func(ctx Context, cmd uint32, arg uintptr) (uintptr, error)
+
+// SetDeviceIoctl installs the network device ioctls (dev_ioctl()); the
+// syscall package wires netstack's in at init.
+func SetDeviceIoctl(f func(ctx Context, cmd uint32, arg uintptr) (uintptr, error)) { deviceIoctl = f }
 
 // Sync implements vfs.FileImpl: sockets cannot be synced.
 func (f *file) Sync(vfs.Context) error { return unix.EINVAL }

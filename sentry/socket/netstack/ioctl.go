@@ -63,11 +63,25 @@ func (s *sock) Ioctl(ctx socket.Context, cmd uint32, arg uintptr) (uintptr, erro
 		// A datagram leaves the socket within the send: netstack
 		// holds no queue of sent datagrams (sk_wmem_alloc is 0).
 		return 0, ctx.CopyOutBytes(arg, socket.Int(0))
+	case siocGIfAddr, siocGIfDstAddr, siocGIfBrdAddr, siocGIfNetmask:
+		if s.family != sys.AF_INET {
+			return 0, sys.ENOTTY
+		}
+		return 0, ifreqIoctl(ctx, s.st, cmd, arg)
+	}
+	// The device ioctls are the socket layer's (DeviceIoctl).
+	return 0, sys.ENOTTY
+}
+
+// DeviceIoctl implements the network device ioctls that work on a socket
+// of any family (dev_ioctl(), dev_ifconf()) for the caller's namespace.
+func DeviceIoctl(ctx socket.Context, cmd uint32, arg uintptr) (uintptr, error) {
+	st := Of(ctx.Stack())
+	switch cmd {
 	case siocGIfConf:
-		return 0, s.ifconf(ctx, arg)
-	case siocGIfName, siocGIfFlags, siocSIfFlags, siocGIfAddr, siocGIfDstAddr, siocGIfBrdAddr,
-		siocGIfNetmask, siocGIfMetric, siocGIfMTU, siocGIfHwAddr, siocGIfIndex, siocGIfTxQLen, siocGIfMap, siocEthtool:
-		return 0, s.ifreqIoctl(ctx, cmd, arg)
+		return 0, ifconf(ctx, st, arg)
+	case siocGIfName, siocGIfFlags, siocSIfFlags, siocGIfMetric, siocGIfMTU, siocGIfHwAddr, siocGIfIndex, siocGIfTxQLen, siocGIfMap, siocEthtool:
+		return 0, ifreqIoctl(ctx, st, cmd, arg)
 	}
 	return 0, sys.ENOTTY
 }
@@ -75,7 +89,7 @@ func (s *sock) Ioctl(ctx socket.Context, cmd uint32, arg uintptr) (uintptr, erro
 // ifconf is SIOCGIFCONF (dev_ifconf(), inet_gifconf()): one struct ifreq
 // per IPv4 address, with the interface's name and the address; a NULL
 // buffer asks for the length needed.
-func (s *sock) ifconf(ctx socket.Context, arg uintptr) error {
+func ifconf(ctx socket.Context, st *Stack, arg uintptr) error {
 	hdr := make([]byte, 16)
 	if err := ctx.CopyInBytes(arg, hdr); err != nil {
 		return err
@@ -83,7 +97,7 @@ func (s *sock) ifconf(ctx socket.Context, arg uintptr) error {
 	n := int(int32(binary.LittleEndian.Uint32(hdr)))
 	buf := uintptr(binary.LittleEndian.Uint64(hdr[8:]))
 	done := 0
-	for _, ii := range s.st.Interfaces() {
+	for _, ii := range st.Interfaces() {
 		for _, p := range ii.Addrs {
 			if !p.Addr().Is4() {
 				continue
@@ -117,14 +131,14 @@ func putSockaddrIn(b []byte, a netip.Addr) {
 }
 
 // ifreqIoctl handles the ioctls on a struct ifreq naming an interface.
-func (s *sock) ifreqIoctl(ctx socket.Context, cmd uint32, arg uintptr) error {
+func ifreqIoctl(ctx socket.Context, st *Stack, cmd uint32, arg uintptr) error {
 	r := make([]byte, ifreqLen)
 	if err := ctx.CopyInBytes(arg, r); err != nil {
 		return err
 	}
 	if cmd == siocGIfName {
 		// By index (dev_ifname()).
-		ii, ok := s.st.Interface(int(int32(binary.LittleEndian.Uint32(r[16:]))))
+		ii, ok := st.Interface(int(int32(binary.LittleEndian.Uint32(r[16:]))))
 		if !ok {
 			return sys.ENODEV
 		}
@@ -140,11 +154,11 @@ func (s *sock) ifreqIoctl(ctx socket.Context, cmd uint32, arg uintptr) error {
 			break
 		}
 	}
-	idx := s.st.IndexOf(name)
+	idx := st.IndexOf(name)
 	if idx == 0 {
 		return sys.ENODEV
 	}
-	ii, ok := s.st.Interface(idx)
+	ii, ok := st.Interface(idx)
 	if !ok {
 		return sys.ENODEV
 	}
@@ -159,7 +173,7 @@ func (s *sock) ifreqIoctl(ctx socket.Context, cmd uint32, arg uintptr) error {
 			return sys.EPERM
 		}
 		flags := binary.LittleEndian.Uint16(u)
-		return s.st.SetUp(idx, flags&iffUp != 0)
+		return st.SetUp(idx, flags&iffUp != 0)
 	case siocGIfIndex:
 		clearU()
 		binary.LittleEndian.PutUint32(u, uint32(idx))
@@ -178,9 +192,6 @@ func (s *sock) ifreqIoctl(ctx socket.Context, cmd uint32, arg uintptr) error {
 		binary.LittleEndian.PutUint16(u, ii.Type)
 		copy(u[2:8], ii.MAC)
 	case siocGIfAddr, siocGIfDstAddr, siocGIfBrdAddr, siocGIfNetmask:
-		if s.family != sys.AF_INET {
-			return sys.ENOTTY
-		}
 		// devinet_ioctl(): the interface's first IPv4 address.
 		var p netip.Prefix
 		for _, q := range ii.Addrs {

@@ -470,6 +470,18 @@ func (st *Stack) SetUp(nic int, up bool) error {
 	return nil
 }
 
+// SetMTU sets an interface's MTU (SIOCSIFMTU, IFLA_MTU): EINVAL below
+// IPv4's minimum of 68 bytes or above the link's maximum.
+func (st *Stack) SetMTU(nic int, mtu uint32) error {
+	if mtu < 68 {
+		return sys.EINVAL
+	}
+	if err := st.S.SetNICMTU(tcpip.NICID(nic), mtu); err != nil {
+		return translateError(err)
+	}
+	return nil
+}
+
 // attach creates the NICs, addresses and routes of cfg.
 func (st *Stack) attach(cfg Config) error {
 	for _, ifc := range cfg.Interfaces {

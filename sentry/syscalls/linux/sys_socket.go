@@ -9,22 +9,25 @@ import (
 	"pangolin/sentry/arch"
 	"pangolin/sentry/kernel"
 	"pangolin/sentry/socket"
+	"pangolin/sentry/socket/netlink"
 	"pangolin/sentry/socket/netstack"
 	unixsock "pangolin/sentry/socket/unix"
 )
 
 // The sockets layer (net/socket.c): these handlers copy and validate what
-// the app passes and call the socket's family (sentry/socket). AF_UNIX is
-// the sentry's own, AF_INET and AF_INET6 are gVisor's netstack; other
-// families fail with EAFNOSUPPORT.
+// the app passes and call the socket's family (sentry/socket). AF_UNIX and
+// AF_NETLINK (NETLINK_ROUTE) are the sentry's own, AF_INET and AF_INET6
+// are gVisor's netstack; other families fail with EAFNOSUPPORT.
 func init() {
 	socket.Register(unix.AF_UNIX, unixsock.Provider{})
 	socket.Register(unix.AF_INET, netstack.Provider{Family: unix.AF_INET})
 	socket.Register(unix.AF_INET6, netstack.Provider{Family: unix.AF_INET6})
+	socket.Register(unix.AF_NETLINK, netlink.Provider{})
+	socket.SetDeviceIoctl(netstack.DeviceIoctl)
 	registerFamily(socketSyscalls)
 }
 
-const socketNote = "AF_UNIX, AF_INET, AF_INET6; other families EAFNOSUPPORT"
+const socketNote = "AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (NETLINK_ROUTE); other families EAFNOSUPPORT"
 
 var socketSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_SOCKET:      partial("socket", Socket, socketNote),
