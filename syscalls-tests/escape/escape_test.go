@@ -288,6 +288,7 @@ type hostState struct {
 	mounts      int    // host mounts whose source is "pangolin-escape"
 	sysrq       int    // kernel log lines from sysrq
 	overlay     string // the host files overlay_write attacks
+	network     string // the host's interfaces and their addresses
 }
 
 func (w *world) snapshot(t *testing.T) hostState {
@@ -311,7 +312,27 @@ func (w *world) snapshot(t *testing.T) hostState {
 	if st, err := os.Stat("/usr/bin/true"); err == nil {
 		s.overlay += "true mode " + st.Mode().String()
 	}
+	s.network = hostNetwork()
 	return s
+}
+
+// hostNetwork lists the host's interfaces with their flags and addresses
+// (raw_sockets changes the sandbox's: none of it may show up here).
+func hostNetwork() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for _, i := range ifs {
+		fmt.Fprintf(&b, "%d %s %v %d", i.Index, i.Name, i.Flags, i.MTU)
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			b.WriteString(" " + a.String())
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // diff describes how two snapshots differ in ways no sandbox may cause.
@@ -337,6 +358,9 @@ func (a hostState) diff(b hostState) []string {
 	}
 	if b.sysrq > a.sysrq {
 		d = append(d, "sysrq ran on the host")
+	}
+	if a.network != b.network {
+		d = append(d, "the host's interfaces or addresses changed:\n"+a.network+"->\n"+b.network)
 	}
 	if a.overlay != b.overlay {
 		d = append(d, "host files under / changed:\n"+a.overlay+"\n->\n"+b.overlay)
