@@ -450,18 +450,18 @@ func (s *sock) RecvMsg(ctx socket.Context, dst socket.IOSequence, flags int) (so
 
 // Netlink socket options (SOL_NETLINK, linux/netlink.h).
 const (
-	solNetlink            = 270
-	nlAddMembership       = 1
-	nlDropMembership      = 2
-	nlPktinfo             = 3
-	nlBroadcastError      = 4
-	nlNoENOBUFS           = 5
-	nlListenAllNSID       = 8
-	nlListMemberships     = 9
-	nlCapAck              = 10
-	nlExtAck              = 11
-	nlGetStrictChk        = 12
-	maxRTNLGroup          = 64 // RTNLGRP_MAX is below this
+	solNetlink        = 270
+	nlAddMembership   = 1
+	nlDropMembership  = 2
+	nlPktinfo         = 3
+	nlBroadcastError  = 4
+	nlNoENOBUFS       = 5
+	nlListenAllNSID   = 8
+	nlListMemberships = 9
+	nlCapAck          = 10
+	nlExtAck          = 11
+	nlGetStrictChk    = 12
+	maxRTNLGroup      = 64 // RTNLGRP_MAX is below this
 )
 
 // flagOpt returns a pointer to the boolean of a NETLINK_* flag option.
