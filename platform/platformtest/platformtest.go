@@ -161,6 +161,11 @@ func newEnv(t testing.TB, c Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvIn(t, c, as)
+}
+
+func newEnvIn(t testing.TB, c Config, as platform.AddressSpace) *env {
+	t.Helper()
 	ctx, err := c.Platform.NewContext()
 	if err != nil {
 		t.Fatal(err)
@@ -605,6 +610,9 @@ type Env = env
 // NewEnv creates an Env; the caller has locked its OS thread.
 func NewEnv(t testing.TB, c Config) *Env { return newEnv(t, c) }
 
+// NewEnvIn creates an Env in an existing address space.
+func NewEnvIn(t testing.TB, c Config, as platform.AddressSpace) *Env { return newEnvIn(t, c, as) }
+
 // AddressSpace returns the Env's address space.
 func (e *env) AddressSpace() platform.AddressSpace { return e.as }
 
@@ -623,3 +631,20 @@ func (e *env) WriteCode(off int64, b []byte) { e.pwrite(codeOff+off, b) }
 
 // ExtraAddr is a page the suite leaves unmapped.
 const ExtraAddr = extraAddr
+
+// BenchmarkAddressSpace measures creating an address space, mapping the
+// test program, running it to its first syscall and releasing it all: the
+// platform's share of fork+exec.
+func BenchmarkAddressSpace(b *testing.B, c Config) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var regs arch.Registers
+	for i := 0; i < b.N; i++ {
+		e := newEnv(b, c)
+		regs.Reset(progSysloop, dataAddr+0x1000)
+		if exit := e.switchTo(&regs); exit.Kind != platform.ExitSyscall {
+			b.Fatalf("exit %+v", exit)
+		}
+		e.close()
+	}
+}

@@ -106,3 +106,4 @@ func TestEmptyAddressSpace(t *testing.T) {
 }
 
 func BenchmarkSyscallRoundTrip(b *testing.B) { platformtest.BenchmarkSyscallRoundTrip(b, config()) }
+func BenchmarkAddressSpace(b *testing.B)     { platformtest.BenchmarkAddressSpace(b, config()) }

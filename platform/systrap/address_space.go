@@ -16,11 +16,16 @@ import (
 var ErrReleased = errors.New("systrap: address space released")
 
 // Spin budgets of the sentry side, in iterations of one PAUSE and a load.
-// Short for the same reason as the stub's (stub_amd64.s): on a loaded host
-// the other side often needs this CPU to answer.
+// Waiting for app code adapts like the handler's (stub_amd64.s): doubled
+// when a spin caught the event, halved when the sentry had to sleep, with
+// a full spin every 16th wait at the floor. A request to the syscall
+// thread is one short host syscall, so the sentry spins a fixed budget
+// for its reply (measured: MapFile ~50 us instead of ~60-120 us per
+// request on the loaded 2-CPU host).
 const (
-	sentrySpin  = 32
-	requestSpin = 32
+	sentrySpinMin = 16
+	sentrySpinMax = 2048
+	requestSpin   = 500
 	// livenessPeriod is how long the sentry sleeps on a state word
 	// before checking that the stub thread it waits for still exists
 	// (the kernel's CLONE_CHILD_CLEARTID wake covers the usual death; a
@@ -44,7 +49,8 @@ type addressSpace struct {
 
 	// leader is the stub process's first thread, stopped under ptrace by
 	// the master thread for the life of the process. Only the master
-	// goroutine uses it; its tid (the tgid) is immutable.
+	// goroutine injects into it; kill (SIGKILL and reap) may run anywhere.
+	// Immutable.
 	leader *tracee
 	// sysTid is the syscall thread. Immutable.
 	sysTid int
@@ -88,7 +94,9 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 			return err
 		}
 		as.leader = t
+		p.master.mu.Lock()
 		p.master.spaces[as] = struct{}{}
+		p.master.mu.Unlock()
 		return nil
 	})
 	if err != nil {
@@ -99,8 +107,9 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 }
 
 // initRequestPage writes what the stub reads from the request page during
-// setup: the handler's sigaction, the syscall thread's signal mask and the
-// app-thread filter.
+// setup: the handler's sigaction and signals, the syscall thread's signal
+// mask, the mapping of the slot's read-write part, and the app-thread
+// filter.
 func (as *addressSpace) initRequestPage() {
 	p := as.p
 	le := binary.LittleEndian
@@ -122,32 +131,27 @@ func (as *addressSpace) initRequestPage() {
 		mask &^= 1 << (uint(s) - 1)
 	}
 	le.PutUint64(as.mem[reqSigmask:], mask)
+	le.PutUint64(as.mem[reqMapLen:], slotSize-pageSize)
+	le.PutUint64(as.mem[reqMapFD:], uint64(p.shared.fd))
+	le.PutUint64(as.mem[reqMapOff:], uint64(as.slot)*slotSize+pageSize)
+	for i, s := range handledSignals {
+		as.mem[reqSignals+i] = byte(s)
+	}
 	le.PutUint16(as.mem[reqFprog:], uint16(len(p.appProg)/8))
 	le.PutUint64(as.mem[reqFprog+8:], uint64(p.stubShared+reqProg))
 	copy(as.mem[reqProg:], p.appProg)
 }
 
-// setup maps the shared slot into the new stub process, installs the
-// handler and clones the syscall thread. Runs on the master thread; t is
-// the stopped leader.
+// setup maps the request page into the new stub process and clones the
+// syscall thread, which maps the rest of the slot and installs the handler
+// itself (stubSyscallThreadInit). Runs on the master thread; t is the
+// stopped leader.
 func (as *addressSpace) setup(t *tracee) error {
 	p := as.p
 	off := uintptr(as.slot) * slotSize
 	if _, err := t.inject(unix.SYS_MMAP, p.stubShared, pageSize, unix.PROT_READ,
 		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.shared.fd), off); err != nil {
 		return fmt.Errorf("systrap: map request page: %w", err)
-	}
-	if _, err := t.inject(unix.SYS_MMAP, p.stubShared+pageSize, slotSize-pageSize, unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.shared.fd), off+pageSize); err != nil {
-		return fmt.Errorf("systrap: map thread regions: %w", err)
-	}
-	for _, s := range handledSignals {
-		if _, err := t.inject(unix.SYS_RT_SIGACTION, uintptr(s), p.stubShared+reqSigaction, 0, 8); err != nil {
-			return fmt.Errorf("systrap: sigaction(%v): %w", s, err)
-		}
-	}
-	if _, err := t.inject(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.stubShared+reqSigmask, 0, 8); err != nil {
-		return fmt.Errorf("systrap: sigprocmask: %w", err)
 	}
 	tid, err := t.syscall(p.stub.cloneSyscallThread, func(r *unix.PtraceRegs) {
 		r.R12 = uint64(p.stubShared)
@@ -273,16 +277,15 @@ func (as *addressSpace) Release() {
 	if as.freed {
 		return
 	}
-	_ = as.p.master.do(func() error {
-		as.kill()
-		return nil
-	})
+	as.kill()
 	as.freed = true
 	as.p.shared.release(as.slot, as.mem)
 }
 
-// kill marks as released, kills and reaps its process. Runs on the master
-// thread; the slot stays mapped (Release frees it).
+// kill marks as released, kills and reaps its process; the slot stays
+// mapped (Release frees it). Any sentry thread may do it: the leader is a
+// tracee of the master thread, and wait4 reaps tracees of every thread of
+// the group (do_wait() without __WNOTHREAD).
 func (as *addressSpace) kill() {
 	as.mu.Lock()
 	if as.released {
@@ -292,7 +295,10 @@ func (as *addressSpace) kill() {
 	as.released = true
 	as.mu.Unlock()
 	as.leader.kill()
-	delete(as.p.master.spaces, as)
+	m := as.p.master
+	m.mu.Lock()
+	delete(m.spaces, as)
+	m.mu.Unlock()
 }
 
 // newThread creates an app thread in as and waits for its first event.

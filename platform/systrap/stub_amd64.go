@@ -7,6 +7,7 @@ package systrap
 func stubBegin()
 func stubSyscall()
 func stubCloneSyscallThread()
+func stubSyscallThreadInit()
 func stubSyscallLoop()
 func stubThreadInit()
 func stubHandler()
@@ -32,14 +33,18 @@ const (
 	maxThreads = 511    // app threads per address space
 	slotSize   = regionSize * (1 + maxThreads)
 
-	// Request page. reqSeq..reqR14 must match stub_amd64.s.
+	// Request page (REQ_* in stub_amd64.s).
 	reqSeq       = 0
 	reqNr        = 8
 	reqArgs      = 16
 	reqR14       = 64
-	reqSigaction = 128 // struct sigaction for setup (kernel layout, 32 bytes)
-	reqSigmask   = 160 // sigset for the syscall thread (8 bytes)
-	reqFprog     = 256 // struct sock_fprog of the app-thread filter (LEAQ 256(R12) in the stub)
+	reqSigaction = 128 // struct sigaction of the handler (kernel layout, 32 bytes)
+	reqSigmask   = 160 // sigset of the syscall thread (8 bytes)
+	reqMapLen    = 168 // mmap of the read-write part of the slot: length,
+	reqMapFD     = 176 // memfd,
+	reqMapOff    = 184 // and file offset
+	reqSignals   = 192 // signals to install the handler for (bytes, 0-terminated)
+	reqFprog     = 256 // struct sock_fprog of the app-thread filter
 	reqProg      = 512 // its instructions
 	reqProgMax   = pageSize - reqProg
 
@@ -57,6 +62,8 @@ const (
 	ctlFS       = 32 // FS base: the app's at the event, the one to set on resume
 	ctlGS       = 40 // GS base, likewise
 	ctlFSGSBase = 48 // byte: 1 if the handler may use RD/WR{FS,GS}BASE
+	ctlSpin     = 52 // u32: the handler's adaptive spin budget
+	ctlProbe    = 56 // u32: the handler's count of waits at the floor
 	ctlStack    = 64 // stack_t for sigaltstack (24 bytes)
 	ctlSize     = 128
 

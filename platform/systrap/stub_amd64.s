@@ -34,6 +34,7 @@
 
 #include "textflag.h"
 
+#define SYS_mmap 9
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigprocmask 14
 #define SYS_rt_sigreturn 15
@@ -69,6 +70,8 @@
 #define CTL_FS 32
 #define CTL_GS 40
 #define CTL_FSGSBASE 48
+#define CTL_SPIN 52
+#define CTL_PROBE 56
 #define CTL_STACK 64
 
 // Request page (read-only in the stub), R12 in the syscall thread.
@@ -76,6 +79,13 @@
 #define REQ_NR 8
 #define REQ_ARGS 16
 #define REQ_R14 64
+#define REQ_SIGACTION 128
+#define REQ_SIGMASK 160
+#define REQ_MAPLEN 168
+#define REQ_MAPFD 176
+#define REQ_MAPOFF 184
+#define REQ_SIGNALS 192
+#define REQ_FPROG 256
 // Reply page (read-write in the stub), R13 in the syscall thread.
 #define REP_DONE 0
 #define REP_RET 8
@@ -86,13 +96,23 @@
 #define STATE_HSLEEP 4
 #define CMD_EXIT 1
 
-// Spin iterations before a futex wait (each one a PAUSE and a load, some
-// tens of ns). Kept short: measured on a loaded 2-CPU host, spinning for
-// tens of microseconds made getpid 5-15x slower (the two sides often share
-// a CPU, and a spinner then only delays the thread it waits for), while a
-// direct futex handoff costs a few microseconds. See README.md.
-#define HANDLER_SPIN $32
-#define LOOP_SPIN $32
+// Spin budgets before a futex wait, in iterations of a PAUSE and a load
+// (some tens of ns each). Whether spinning pays depends on the host: with
+// the sentry thread on another idle CPU, a spin catches the answer in a
+// few microseconds and saves two context switches; when the two share a
+// CPU, a spinner only delays the thread it waits for. Measured on the
+// shared 2-CPU development host, getpid took ~3.5 us with 2000-iteration
+// spins when it was lightly loaded, and 5-15x longer than with no spin
+// when it was heavily loaded. So the handler adapts its budget per thread
+// (CTL_SPIN): doubled when a spin caught the sentry, halved when it had to
+// sleep, between HANDLER_SPIN_MIN and HANDLER_SPIN_MAX; at the floor,
+// every 16th wait tries a full spin again (CTL_PROBE). The sentry does the
+// same on its side (thread.waitEvent).
+#define HANDLER_SPIN_MIN $16
+#define HANDLER_SPIN_MAX $2048
+// The syscall thread spins a fixed budget: MapFile requests come in bursts
+// (a fault maps a run of chunks; exec maps every segment).
+#define LOOP_SPIN $500
 
 // ·stubBegin is the master stub's entry, reached from rawClone in a copy of
 // the sentry with R12 = the sentry's pid. It makes itself a clean tracee:
@@ -167,9 +187,64 @@ TEXT ·stubCloneSyscallThread(SB),NOSPLIT|NOFRAME,$0-0
 	SYSCALL
 	TESTQ	AX, AX
 	JNE	parent
-	JMP	·stubSyscallLoop(SB)
+	JMP	·stubSyscallThreadInit(SB)
 parent:
 	BYTE	$0xcc			// int3 (INT $3 would assemble to cd 03)
+
+// ·stubSyscallThreadInit finishes setting up the stub process from the
+// syscall thread, so that the sentry injects three syscalls instead of a
+// dozen: set the parent-death signal, block the asynchronous signals (app threads inherit the mask until
+// their first sigreturn), map the read-write part of the shared slot at
+// R13, install the handler for each signal listed at REQ_SIGNALS (bytes,
+// zero-terminated), then serve requests. If any step fails the thread
+// exits, and the sentry's first request finds it gone.
+TEXT ·stubSyscallThreadInit(SB),NOSPLIT|NOFRAME,$0-0
+	MOVL	$SYS_prctl, AX		// die with the sentry's master thread
+	MOVL	$1, DI			// PR_SET_PDEATHSIG (checked for every
+	MOVL	$9, SI			// thread of a child: forget_original_parent())
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	fail
+	MOVL	$SYS_rt_sigprocmask, AX
+	MOVL	$2, DI			// SIG_SETMASK
+	LEAQ	REQ_SIGMASK(R12), SI
+	XORL	DX, DX
+	MOVL	$8, R10
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	fail
+	MOVL	$SYS_mmap, AX
+	MOVQ	R13, DI
+	MOVQ	REQ_MAPLEN(R12), SI
+	MOVL	$3, DX			// PROT_READ|PROT_WRITE
+	MOVL	$0x11, R10		// MAP_SHARED|MAP_FIXED
+	MOVQ	REQ_MAPFD(R12), R8
+	MOVQ	REQ_MAPOFF(R12), R9
+	SYSCALL
+	CMPQ	AX, R13
+	JNE	fail
+	XORL	BX, BX
+sigloop:
+	MOVBLZX	REQ_SIGNALS(R12)(BX*1), DI
+	TESTL	DI, DI
+	JEQ	done
+	MOVL	$SYS_rt_sigaction, AX
+	LEAQ	REQ_SIGACTION(R12), SI
+	XORL	DX, DX
+	MOVL	$8, R10
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	fail
+	INCL	BX
+	JMP	sigloop
+done:
+	XORL	R15, R15
+	JMP	·stubSyscallLoop(SB)
+fail:
+	MOVL	$SYS_exit, AX
+	MOVL	$1, DI
+	SYSCALL
+	BYTE	$0xcc
 
 // ·stubSyscallLoop serves the sentry's syscall requests for one address
 // space: mmap/munmap for MapFile/Unmap and clone for new app threads.
@@ -239,7 +314,7 @@ TEXT ·stubThreadInit(SB),NOSPLIT|NOFRAME,$0-0
 	MOVL	$SYS_seccomp, AX
 	MOVL	$1, DI			// SECCOMP_SET_MODE_FILTER
 	XORL	SI, SI
-	LEAQ	256(R12), DX		// reqFprog
+	LEAQ	REQ_FPROG(R12), DX
 	SYSCALL
 	TESTQ	AX, AX
 	JNE	fail
@@ -291,16 +366,36 @@ post:
 	MOVL	$1, DX
 	SYSCALL
 spin0:
-	MOVL	HANDLER_SPIN, R9
+	MOVL	CTL_SPIN(R8), R12	// R12: this wait's budget (clamped)
+	CMPL	R12, HANDLER_SPIN_MIN
+	JHI	chkmax
+	MOVL	HANDLER_SPIN_MIN, R12
+	INCL	CTL_PROBE(R8)
+	TESTL	$15, CTL_PROBE(R8)
+	JNE	chkmax
+	MOVL	HANDLER_SPIN_MAX, R12	// probe
+chkmax:
+	CMPL	R12, HANDLER_SPIN_MAX
+	JLS	spinstart
+	MOVL	HANDLER_SPIN_MAX, R12
+spinstart:
+	MOVL	R12, R9
 spin:
 	MOVL	CTL_STATE(R8), AX
 	CMPL	AX, $STATE_RESUME
-	JEQ	resumed
+	JEQ	caught
 	CMPL	AX, $STATE_SLEEPING	// resumed, and the sentry already sleeps
-	JEQ	resumed
+	JEQ	caught
 	PAUSE
 	DECL	R9
 	JNE	spin
+	SHRL	$1, R12			// the spin did not pay: halve the budget
+	MOVL	R12, CTL_SPIN(R8)
+	JMP	sleep
+caught:
+	SHLL	$1, R12			// it did: double it
+	MOVL	R12, CTL_SPIN(R8)
+	JMP	resumed
 sleep:
 	MOVL	CTL_STATE(R8), AX
 	CMPL	AX, $STATE_RESUME

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -178,10 +179,14 @@ type master struct {
 	dead chan struct{}
 
 	// Only touched on the master goroutine.
-	tid    int
-	stub   *tracee
+	tid  int
+	stub *tracee
+	stop bool
+
+	mu sync.Mutex
+	// spaces are the live address spaces, killed by Close.
+	// +checklocks:mu
 	spaces map[*addressSpace]struct{}
-	stop   bool
 }
 
 type masterReq struct {
@@ -203,7 +208,9 @@ func (m *master) run(p *Platform, ready chan<- error) {
 	runtime.LockOSThread()
 	defer close(m.dead)
 	m.tid = unix.Gettid()
+	m.mu.Lock()
 	m.spaces = make(map[*addressSpace]struct{})
+	m.mu.Unlock()
 	if err := m.startStub(p); err != nil {
 		ready <- err
 		return
@@ -266,6 +273,9 @@ func (m *master) startStub(p *Platform) error {
 
 // newProcess clones a new, empty stub process from the master stub (see
 // platform/ptrace's newProcess for the flags). Runs on the master thread.
+// Its parent-death signal is set by its syscall thread (the kernel sends
+// it to every thread of an orphaned child that has one); until then
+// PTRACE_O_EXITKILL covers the master thread's death.
 func (m *master) newProcess(p *Platform) (*tracee, error) {
 	pid, err := m.stub.inject(unix.SYS_CLONE, uintptr(processCloneFlags), 0, 0, 0, 0)
 	if err != nil {
@@ -286,14 +296,15 @@ func (m *master) newProcess(p *Platform) (*tracee, error) {
 	if err := unix.PtraceSetOptions(t.tid, ptraceOptions); err != nil {
 		return fail(fmt.Errorf("systrap: PTRACE_SETOPTIONS: %w", err))
 	}
-	if _, err := t.inject(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL)); err != nil {
-		return fail(fmt.Errorf("systrap: PR_SET_PDEATHSIG: %w", err))
-	}
 	return t, nil
 }
 
 func (m *master) close() error {
-	for as := range m.spaces {
+	m.mu.Lock()
+	spaces := m.spaces
+	m.spaces = nil
+	m.mu.Unlock()
+	for as := range spaces {
 		as.kill()
 	}
 	m.stub.kill()

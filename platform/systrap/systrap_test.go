@@ -191,3 +191,4 @@ func TestScribbledState(t *testing.T) {
 		th.state.Store(7 + uint32(i))
 	}
 }
+func BenchmarkAddressSpace(b *testing.B) { platformtest.BenchmarkAddressSpace(b, config()) }

@@ -29,6 +29,11 @@ type thread struct {
 	// ev is the event the thread is stopped in (its frame is where the
 	// next Switch writes the registers). Owned by the context.
 	ev event
+
+	// spin and probes are the sentry's adaptive spin budget for this
+	// thread's events and its count of waits at the floor. Owned by the
+	// context.
+	spin, probes int
 }
 
 // Layout of the kernel's signal frame pieces (x86-64, struct ucontext and
@@ -242,8 +247,16 @@ const interruptGrace = 2 * time.Second
 // waitEvent waits until the handler published an event. pending, if not
 // nil, returns when an interrupt was requested and not yet answered.
 func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
-	for i := 0; i < sentrySpin; i++ {
+	budget := min(max(t.spin, sentrySpinMin), sentrySpinMax)
+	if budget == sentrySpinMin {
+		if t.probes++; t.probes%16 == 0 {
+			budget = sentrySpinMax
+		}
+	}
+	t.spin = budget / 2
+	for i := 0; i < budget; i++ {
 		if s := t.state.Load(); s == stateEvent || s == stateHSleep || s == stateDead {
+			t.spin = budget * 2
 			break
 		}
 		spinPause()
