@@ -106,10 +106,13 @@
 // when it was heavily loaded. So the handler adapts its budget per thread
 // (CTL_SPIN): doubled when a spin caught the sentry, halved when it had to
 // sleep, between HANDLER_SPIN_MIN and HANDLER_SPIN_MAX; at the floor,
-// every 16th wait tries a full spin again (CTL_PROBE). The sentry does the
+// every 64th wait tries a longer spin again (HANDLER_SPIN_PROBE, CTL_PROBE),
+// rarely and briefly enough not to cost threads that mostly block
+// (pipe and futex ping-pong). The sentry does the
 // same on its side (thread.waitEvent).
 #define HANDLER_SPIN_MIN $16
 #define HANDLER_SPIN_MAX $2048
+#define HANDLER_SPIN_PROBE $256
 // The syscall thread spins a fixed budget: MapFile requests come in bursts
 // (a fault maps a run of chunks; exec maps every segment).
 #define LOOP_SPIN $500
@@ -371,9 +374,9 @@ spin0:
 	JHI	chkmax
 	MOVL	HANDLER_SPIN_MIN, R12
 	INCL	CTL_PROBE(R8)
-	TESTL	$15, CTL_PROBE(R8)
+	TESTL	$63, CTL_PROBE(R8)
 	JNE	chkmax
-	MOVL	HANDLER_SPIN_MAX, R12	// probe
+	MOVL	HANDLER_SPIN_PROBE, R12	// probe
 chkmax:
 	CMPL	R12, HANDLER_SPIN_MAX
 	JLS	spinstart

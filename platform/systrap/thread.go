@@ -249,8 +249,8 @@ const interruptGrace = 2 * time.Second
 func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
 	budget := min(max(t.spin, sentrySpinMin), sentrySpinMax)
 	if budget == sentrySpinMin {
-		if t.probes++; t.probes%16 == 0 {
-			budget = sentrySpinMax
+		if t.probes++; t.probes%64 == 0 {
+			budget = sentrySpinProbe
 		}
 	}
 	t.spin = budget / 2
