@@ -63,7 +63,9 @@ func newSandboxTTYFromFile(sb *sandboxFS, _ *kernel.Kernel, f *os.File, uid uint
 		_ = unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 	}
 	// Non-blocking, so that the runtime's poller can interrupt reads at
-	// close. The description is the sandbox's own.
+	// close (the description is the sandbox's own). A new *os.File over a
+	// duplicate: os.NewFile registers a non-blocking descriptor with the
+	// poller, and f must not stay around to close the number it owns.
 	if err := unix.SetNonblock(fd, true); err != nil {
 		f.Close()
 		return nil, err
@@ -85,7 +87,7 @@ func newSandboxTTYFromFile(sb *sandboxFS, _ *kernel.Kernel, f *os.File, uid uint
 		return nil, fmt.Errorf("allocating a pty: %w", err)
 	}
 	t := &sandboxTTY{host: hf, term: term, sb: sb, uid: uid, stop: make(chan struct{}), out: make(chan struct{})}
-	if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil {
+	if ws, err := unix.IoctlGetWinsize(nfd, unix.TIOCGWINSZ); err == nil {
 		term.Resize(ws.Row, ws.Col)
 	}
 	go t.input()
@@ -127,6 +129,7 @@ func (t *sandboxTTY) output() {
 		n, err := t.term.ReadOutput(buf, t.stop)
 		if n > 0 {
 			if _, werr := t.host.Write(buf[:n]); werr != nil {
+				log.Printf("terminal %d: writing to the host terminal: %v", t.term.Number(), werr)
 				return
 			}
 		}

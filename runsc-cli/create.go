@@ -182,6 +182,12 @@ func createContainer(id string, o createOpts, stdio [3]*os.File, ptyMaster **os.
 	}
 	c.Cgroups = cg.List()
 
+	if cfg.RootReadOnly {
+		if err = makeMountPoints(rootfs, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+
 	ctl, err := control.Listen(c.SocketPath())
 	if err != nil {
 		return nil, nil, fmt.Errorf("control socket: %w", err)

@@ -99,7 +99,7 @@ func runExec(args []string) int {
 		return errorf(1, "%v", err)
 	}
 	if o.detach {
-		return execDetached(args, o)
+		return execDetached(o, ea.Terminal)
 	}
 	return execAndWait(c, o, ea)
 }
@@ -189,7 +189,7 @@ func execArgs(c *container.Container, o execOpts, cmd []string) (*control.ExecAr
 // stays to wait for it, exiting with its status. Its PID goes in the pid
 // file: containerd's shim reaps it for the exec's exit status and signals
 // it to signal the exec (it forwards every signal).
-func execDetached(args []string, o execOpts) int {
+func execDetached(o execOpts, terminal bool) int {
 	self, err := os.Executable()
 	if err != nil {
 		return errorf(1, "%v", err)
@@ -213,7 +213,14 @@ func execDetached(args []string, o execOpts) int {
 		return errorf(1, "%v", err)
 	}
 	cmd := exec.Command(self, child...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// Without a terminal our stdio are the process's (the shim's FIFOs)
+	// and the waiter passes them on. With one, the process talks to the
+	// console, and our stdio are the caller's pipes: the waiter must not
+	// keep them, or a caller reading them to EOF (containerd's shim
+	// reads runc's output that way) would wait for the process.
+	if !terminal {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

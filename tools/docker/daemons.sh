@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Starts (once) a containerd and a dockerd of our own for the end-to-end
+# tests of the OCI runtime, with Pangolin configured as docker's runtime
+# "pangolin" and as containerd CRI's runtime handler "pangolin", and
+# imports the test images. Idempotent: daemons already up are reused.
+# Prints shell assignments (DOCKER_HOST=..., CONTAINERD_ADDRESS=...,
+# PANGOLIN_IMAGE=..., PAUSE_IMAGE=...).
+#
+#   tools/docker/daemons.sh start PANGOLIN_BINARY
+#   tools/docker/daemons.sh stop
+#
+# Nothing touches the host's network: dockerd runs with --bridge=none and
+# --iptables=false (containers use --network none or the host's), and the
+# CRI pods use the node's network namespace, so no CNI plugin is needed.
+# Everything lives under /var/lib/pangolin-e2e and /run/pangolin-e2e; the
+# daemons' logs are in /var/log/pangolin-e2e.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+state=/run/pangolin-e2e
+lib=/var/lib/pangolin-e2e
+logs=/var/log/pangolin-e2e
+ctrd_sock=$state/containerd/containerd.sock
+docker_sock=$state/docker.sock
+image=pangolin-debian:e2e
+pause_image=pangolin.local/pause:e2e
+
+log() { echo "daemons: $*" >&2; }
+die() { echo "daemons: $*" >&2; exit 1; }
+
+up() { [ -S "$1" ] && [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null; }
+
+start() {
+  local bin=$1
+  [ -x "$bin" ] || die "$bin: not an executable (make build first)"
+  command -v dockerd >/dev/null && command -v containerd >/dev/null ||
+    die "docker.io and containerd are not installed (.ci/setup installs them)"
+  mkdir -p "$state" "$lib" "$logs"
+  # One start at a time (test binaries of several work trees may race).
+  exec 8>"$state/.lock"
+  flock 8
+  # Daemons configured for another binary (another checkout) are
+  # restarted for this one.
+  if [ -f "$state/binary" ] && [ "$(cat "$state/binary")" != "$bin" ]; then
+    log "restarting the daemons for $bin (were for $(cat "$state/binary"))"
+    stop
+  fi
+  echo "$bin" > "$state/binary"
+  # The runtime's state root must be on a local filesystem; containerd's
+  # shim calls it with --root under its own state directory.
+  cat > "$state/containerd.toml" <<TOML
+version = 2
+root = "$lib/containerd"
+state = "$state/containerd"
+[grpc]
+  address = "$ctrd_sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$pause_image"
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.pangolin]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.pangolin.options]
+        BinaryName = "$bin"
+        Root = "$state/pangolin-cri"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$lib/cni/bin"
+    conf_dir = "$lib/cni/net.d"
+TOML
+  cat > "$state/daemon.json" <<JSON
+{
+  "runtimes": {
+    "pangolin": { "path": "$bin" }
+  },
+  "storage-driver": "overlay2",
+  "bridge": "none",
+  "iptables": false,
+  "ip-masq": false,
+  "ip-forward": false,
+  "containerd": "$ctrd_sock",
+  "data-root": "$lib/docker",
+  "exec-root": "$state/docker-exec",
+  "pidfile": "$state/docker.pid",
+  "hosts": ["unix://$docker_sock"]
+}
+JSON
+  if ! up "$ctrd_sock" "$state/containerd.pid"; then
+    log "starting containerd (log: $logs/containerd.log)"
+    setsid containerd --config "$state/containerd.toml" </dev/null >>"$logs/containerd.log" 2>&1 &
+    echo $! > "$state/containerd.pid"
+    for _ in $(seq 100); do [ -S "$ctrd_sock" ] && break; sleep 0.1; done
+    [ -S "$ctrd_sock" ] || { tail -n 20 "$logs/containerd.log" >&2; die "containerd did not start"; }
+  fi
+  if ! up "$docker_sock" "$state/docker.pid"; then
+    log "starting dockerd (log: $logs/dockerd.log)"
+    rm -f "$state/docker.pid"
+    setsid dockerd --config-file "$state/daemon.json" </dev/null >>"$logs/dockerd.log" 2>&1 &
+    for _ in $(seq 300); do docker -H "unix://$docker_sock" version >/dev/null 2>&1 && break; sleep 0.1; done
+    docker -H "unix://$docker_sock" version >/dev/null 2>&1 || { tail -n 20 "$logs/dockerd.log" >&2; die "dockerd did not start"; }
+  fi
+  export DOCKER_HOST=unix://$docker_sock
+  # The Debian image: `docker import` of the debootstrap tree (there is no
+  # registry here).
+  if ! docker image inspect "$image" >/dev/null 2>&1; then
+    local tar=$lib/debian.tar
+    "$here/../rootfs/build.sh" debian --tar "$tar" >/dev/null
+    log "docker import $tar as $image"
+    docker import --change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$tar" "$image" >/dev/null
+    rm -f "$tar"
+  fi
+  # The pod sandbox ("pause") image for CRI: a static program that
+  # sleeps until signalled, imported into containerd's k8s.io namespace.
+  if ! ctr -a "$ctrd_sock" -n k8s.io images ls -q | grep -qx "$pause_image"; then
+    local d; d=$(mktemp -d)
+    mkdir -p "$d/rootfs"
+    gcc -static -O2 -o "$d/rootfs/pause" "$here/pause.c"
+    tar -C "$d/rootfs" -cf "$d/pause.tar" .
+    docker import --change 'ENTRYPOINT ["/pause"]' "$d/pause.tar" "$pause_image" >/dev/null
+    docker save "$pause_image" -o "$d/pause-image.tar"
+    ctr -a "$ctrd_sock" -n k8s.io images import "$d/pause-image.tar" >/dev/null
+    rm -rf "$d"
+  fi
+  # The Debian image for CRI, too.
+  if ! ctr -a "$ctrd_sock" -n k8s.io images ls -q | grep -qx "docker.io/library/$image"; then
+    local d; d=$(mktemp -d)
+    docker save "$image" -o "$d/img.tar"
+    ctr -a "$ctrd_sock" -n k8s.io images import "$d/img.tar" >/dev/null
+    rm -rf "$d"
+  fi
+  echo "DOCKER_HOST=unix://$docker_sock"
+  echo "CONTAINERD_ADDRESS=$ctrd_sock"
+  echo "PANGOLIN_IMAGE=$image"
+  echo "PAUSE_IMAGE=$pause_image"
+}
+
+stop() {
+  local p
+  for p in "$state/docker.pid" "$state/containerd.pid"; do
+    if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then
+      kill "$(cat "$p")"
+      for _ in $(seq 100); do kill -0 "$(cat "$p")" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$p"
+  done
+}
+
+case ${1:-} in
+  start) [ $# -eq 2 ] || die "usage: $0 start PANGOLIN_BINARY"; start "$(readlink -f "$2")" ;;
+  stop) stop ;;
+  *) die "usage: $0 start PANGOLIN_BINARY | stop" ;;
+esac
