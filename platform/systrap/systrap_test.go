@@ -192,3 +192,43 @@ func TestScribbledState(t *testing.T) {
 	}
 }
 func BenchmarkAddressSpace(b *testing.B) { platformtest.BenchmarkAddressSpace(b, config()) }
+
+// The layout constants in stub_amd64.s and stub_amd64.go must agree.
+func TestStubConstants(t *testing.T) {
+	b, err := os.ReadFile("stub_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "#define" {
+			defs[f[1]] = f[2]
+		}
+	}
+	for name, want := range map[string]int{
+		"CTL_STATE": ctlState, "CTL_CMD": ctlCmd, "CTL_UC": ctlUC, "CTL_SI": ctlSI, "CTL_SIGNO": ctlSigno,
+		"CTL_FS": ctlFS, "CTL_GS": ctlGS, "CTL_FSGSBASE": ctlFSGSBase, "CTL_SPIN": ctlSpin, "CTL_PROBE": ctlProbe,
+		"CTL_STACK": ctlStack,
+		"REQ_SEQ": reqSeq, "REQ_NR": reqNr, "REQ_ARGS": reqArgs, "REQ_R14": reqR14, "REQ_SIGACTION": reqSigaction,
+		"REQ_SIGMASK": reqSigmask, "REQ_MAPLEN": reqMapLen, "REQ_MAPFD": reqMapFD, "REQ_MAPOFF": reqMapOff,
+		"REQ_SIGNALS": reqSignals, "REQ_FPROG": reqFprog,
+		"REP_DONE": repDone, "REP_RET": repRet,
+		"STATE_RESUME": stateResume, "STATE_SLEEPING": stateSleeping, "STATE_EVENT": stateEvent, "STATE_HSLEEP": stateHSleep,
+		"CMD_EXIT": cmdExit,
+	} {
+		got, ok := defs[name]
+		if !ok {
+			t.Errorf("stub_amd64.s does not define %s", name)
+			continue
+		}
+		if v, err := strconv.ParseInt(got, 0, 64); err != nil || int(v) != want {
+			t.Errorf("%s = %s in stub_amd64.s, %d in Go", name, got, want)
+		}
+	}
+	if got := defs["REGION_MASK"]; got != fmt.Sprintf("$~%#x", regionSize-1) {
+		t.Errorf("REGION_MASK = %s, want $~%#x", got, regionSize-1)
+	}
+	if len(handledSignals) >= reqFprog-reqSignals {
+		t.Errorf("%d handled signals do not fit the request page", len(handledSignals))
+	}
+}
