@@ -209,7 +209,7 @@ func TestStubConstants(t *testing.T) {
 		"CTL_STATE": ctlState, "CTL_CMD": ctlCmd, "CTL_UC": ctlUC, "CTL_SI": ctlSI, "CTL_SIGNO": ctlSigno,
 		"CTL_FS": ctlFS, "CTL_GS": ctlGS, "CTL_FSGSBASE": ctlFSGSBase, "CTL_SPIN": ctlSpin, "CTL_PROBE": ctlProbe,
 		"CTL_STACK": ctlStack,
-		"REQ_SEQ": reqSeq, "REQ_NR": reqNr, "REQ_ARGS": reqArgs, "REQ_R14": reqR14, "REQ_SIGACTION": reqSigaction,
+		"REQ_SEQ":   reqSeq, "REQ_NR": reqNr, "REQ_ARGS": reqArgs, "REQ_R14": reqR14, "REQ_SIGACTION": reqSigaction,
 		"REQ_SIGMASK": reqSigmask, "REQ_MAPLEN": reqMapLen, "REQ_MAPFD": reqMapFD, "REQ_MAPOFF": reqMapOff,
 		"REQ_SIGNALS": reqSignals, "REQ_FPROG": reqFprog,
 		"REP_DONE": repDone, "REP_RET": repRet,
