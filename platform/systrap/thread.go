@@ -242,7 +242,7 @@ func (t *thread) resume() {
 // before the platform gives up on its stub: app code always runs with the
 // interrupt signal unblocked, so only a stub wedged by app code writing
 // into its control block takes longer.
-const interruptGrace = 2 * time.Second
+const interruptGrace = 10 * time.Second
 
 // waitEvent waits until the handler published an event. pending, if not
 // nil, returns when an interrupt was requested and not yet answered.
