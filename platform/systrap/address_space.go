@@ -326,14 +326,15 @@ func (as *addressSpace) newThread() (*thread, error) {
 	as.mu.Unlock()
 
 	off := regionOff(idx)
-	t := &thread{as: as, idx: idx, ctl: as.mem[off : off+regionSize], stubBase: as.p.stubShared + uintptr(off)}
+	t := &thread{as: as, idx: idx, ctl: as.mem[off : off+regionSize], stubBase: as.p.stubShared + uintptr(off), spin: sentrySpinProbe}
 	clear(t.ctl[:ctlSize])
+	le := binary.LittleEndian
+	le.PutUint32(t.ctl[ctlSpin:], sentrySpinProbe) // both sides start in the middle
 	t.state = word(t.ctl, ctlState)
 	t.state.Store(stateResume)
 	if as.p.fsgsbase {
 		t.ctl[ctlFSGSBase] = 1
 	}
-	le := binary.LittleEndian
 	le.PutUint64(t.ctl[ctlStack:], uint64(t.stubBase+altStack)) // ss_sp
 	le.PutUint32(t.ctl[ctlStack+8:], 0)                         // ss_flags
 	le.PutUint64(t.ctl[ctlStack+16:], regionSize-altStack)      // ss_size
