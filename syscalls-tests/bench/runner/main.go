@@ -37,7 +37,7 @@ import (
 
 var (
 	pangolin = flag.String("pangolin", "bin/pangolin", "pangolin binary")
-	runs     = flag.Int("runs", 3, "runs per micro-benchmark (median is reported)")
+	runs     = flag.Int("runs", 5, "runs per micro-benchmark, alternating native and platforms (median is reported)")
 	trueRuns = flag.Int("true-runs", 10, "runs of /bin/true (median is reported)")
 	busybox  = flag.String("busybox", "/bin/busybox", "static busybox")
 	plats    = flag.String("platforms", "ptrace,systrap", "comma-separated platforms to run the sandbox on (pangolin do --platform)")
@@ -223,14 +223,11 @@ func main() {
 			nativeArgv = debNativeArgv(append([]string{"/t/" + b.src}, b.args...)...)
 			env = []string{debianPATH}
 		}
-		if v, err := medianNs(nativeArgv, env, *runs); err == nil {
-			r.native = v
-		} else if na, ok := err.(naError); ok {
-			r.note = "native: " + string(na)
-		} else {
-			fmt.Fprintf(os.Stderr, "runner: native %s: %v\n", b.metric, err)
-		}
-		for i, plat := range platforms {
+		// The runs alternate between native and the platforms, so that
+		// a change in the host's load (it is shared) hits all of them
+		// alike rather than one column.
+		cands := []candidate{{argv: nativeArgv, env: env}}
+		for _, plat := range platforms {
 			if !sandboxOK {
 				break
 			}
@@ -238,12 +235,34 @@ func main() {
 			if b.debian {
 				argv = debSandboxArgv(plat, append([]string{"/t/" + b.src}, b.args...)...)
 			}
-			if v, err := medianNs(argv, os.Environ(), *runs); err == nil {
-				r.sandbox[i] = v
-			} else if na, ok := err.(naError); ok {
-				r.note = string(na)
+			cands = append(cands, candidate{argv: argv, env: os.Environ()})
+		}
+		vals, errs := interleavedNs(cands, *runs)
+		for i, err := range errs {
+			var v float64 = -1
+			if err == nil {
+				v = vals[i]
+			}
+			if i == 0 {
+				r.native = v
 			} else {
-				fmt.Fprintf(os.Stderr, "runner: sandbox (%s) %s: %v\n", plat, b.metric, err)
+				r.sandbox[i-1] = v
+			}
+			if err == nil {
+				continue
+			}
+			if na, ok := err.(naError); ok {
+				if i == 0 {
+					r.note = "native: " + string(na)
+				} else {
+					r.note = string(na)
+				}
+				continue
+			}
+			if i == 0 {
+				fmt.Fprintf(os.Stderr, "runner: native %s: %v\n", b.metric, err)
+			} else {
+				fmt.Fprintf(os.Stderr, "runner: sandbox (%s) %s: %v\n", platforms[i-1], b.metric, err)
 				failed = true
 			}
 		}
@@ -366,33 +385,58 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// medianNs runs argv (environment env) n times and returns the median "ns_per_op" it printed.
-func medianNs(argv, env []string, n int) (float64, error) {
-	fmt.Fprintf(os.Stderr, "runner: %s\n", strings.Join(argv, " "))
-	var vals []float64
+// candidate is one command of a benchmark row: native or a platform.
+type candidate struct {
+	argv, env []string
+}
+
+// interleavedNs runs each candidate n times, round-robin, and returns for
+// each the median "ns_per_op" it printed, or its error (the first one).
+func interleavedNs(cands []candidate, n int) ([]float64, []error) {
+	vals := make([][]float64, len(cands))
+	errs := make([]error, len(cands))
 	for i := 0; i < n; i++ {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Env = env
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := runWithTimeout(cmd, 120*time.Second)
-		if err != nil {
-			return 0, fmt.Errorf("%v: %s", err, stderr.String())
+		for j, c := range cands {
+			if errs[j] != nil {
+				continue
+			}
+			if i == 0 {
+				fmt.Fprintf(os.Stderr, "runner: %s\n", strings.Join(c.argv, " "))
+			}
+			v, err := runNs(c.argv, c.env)
+			if err != nil {
+				errs[j] = err
+				continue
+			}
+			vals[j] = append(vals[j], v)
 		}
-		if reason, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "na "); ok {
-			return 0, naError(reason)
-		}
-		f := strings.Fields(string(out))
-		if len(f) != 2 || f[0] != "ns_per_op" {
-			return 0, fmt.Errorf("unexpected output %q", out)
-		}
-		v, err := strconv.ParseFloat(f[1], 64)
-		if err != nil {
-			return 0, err
-		}
-		vals = append(vals, v)
 	}
-	return median(vals), nil
+	med := make([]float64, len(cands))
+	for j := range cands {
+		med[j] = median(vals[j])
+	}
+	return med, errs
+}
+
+// runNs runs argv (environment env) once and returns the "ns_per_op" it
+// printed.
+func runNs(argv, env []string) (float64, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := runWithTimeout(cmd, 120*time.Second)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	if reason, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "na "); ok {
+		return 0, naError(reason)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 || f[0] != "ns_per_op" {
+		return 0, fmt.Errorf("unexpected output %q", out)
+	}
+	return strconv.ParseFloat(f[1], 64)
 }
 
 // medianWall runs argv n times and returns the median wall time in ms and
