@@ -89,7 +89,9 @@ TOML
 JSON
   if ! up "$ctrd_sock" "$state/containerd.pid"; then
     log "starting containerd (log: $logs/containerd.log)"
-    setsid containerd --config "$state/containerd.toml" </dev/null >>"$logs/containerd.log" 2>&1 &
+    # 8>&-: a daemon that inherited the lock would hold it for its life,
+    # and every later start would wait forever.
+    setsid containerd --config "$state/containerd.toml" </dev/null >>"$logs/containerd.log" 2>&1 8>&- &
     echo $! > "$state/containerd.pid"
     for _ in $(seq 100); do [ -S "$ctrd_sock" ] && break; sleep 0.1; done
     [ -S "$ctrd_sock" ] || { tail -n 20 "$logs/containerd.log" >&2; die "containerd did not start"; }
@@ -97,7 +99,7 @@ JSON
   if ! up "$docker_sock" "$state/docker.pid"; then
     log "starting dockerd (log: $logs/dockerd.log)"
     rm -f "$state/docker.pid"
-    setsid dockerd --config-file "$state/daemon.json" </dev/null >>"$logs/dockerd.log" 2>&1 &
+    setsid dockerd --config-file "$state/daemon.json" </dev/null >>"$logs/dockerd.log" 2>&1 8>&- &
     for _ in $(seq 300); do docker -H "unix://$docker_sock" version >/dev/null 2>&1 && break; sleep 0.1; done
     docker -H "unix://$docker_sock" version >/dev/null 2>&1 || { tail -n 20 "$logs/dockerd.log" >&2; die "dockerd did not start"; }
   fi
