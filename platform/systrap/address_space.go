@@ -18,14 +18,15 @@ var ErrReleased = errors.New("systrap: address space released")
 // Spin budgets of the sentry side, in iterations of one PAUSE and a load.
 // Waiting for app code adapts like the handler's (stub_amd64.s): doubled
 // when a spin caught the event, halved when the sentry had to sleep, with
-// a probe of sentrySpinProbe every 64th wait at the floor. A request to the syscall
+// a full-length probe every 32nd wait at the floor (see stub_amd64.s for
+// why the probe must be full length). A request to the syscall
 // thread is one short host syscall, so the sentry spins a fixed budget
 // for its reply (measured: MapFile ~50 us instead of ~60-120 us per
 // request on the loaded 2-CPU host).
 const (
 	sentrySpinMin   = 16
 	sentrySpinMax   = 2048
-	sentrySpinProbe = 256
+	sentrySpinProbe = sentrySpinMax
 	requestSpin     = 500
 	// livenessPeriod is how long the sentry sleeps on a state word
 	// before checking that the stub thread it waits for still exists

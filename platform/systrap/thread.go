@@ -249,7 +249,7 @@ const interruptGrace = 10 * time.Second
 func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
 	budget := min(max(t.spin, sentrySpinMin), sentrySpinMax)
 	if budget == sentrySpinMin {
-		if t.probes++; t.probes%64 == 0 {
+		if t.probes++; t.probes%32 == 0 {
 			budget = sentrySpinProbe
 		}
 	}
