@@ -21,6 +21,8 @@ import (
 // started for these tests, with Pangolin as runtime "pangolin".
 type daemons struct {
 	dockerHost, containerd, image, pause string
+	// criRoot is the runtime's --root under containerd's CRI.
+	criRoot string
 }
 
 var (
@@ -64,6 +66,8 @@ func startDaemons(t *testing.T) *daemons {
 				d.image = v
 			case "PAUSE_IMAGE":
 				d.pause = v
+			case "PANGOLIN_CRI_ROOT":
+				d.criRoot = v
 			}
 		}
 		daemonsVal = d

@@ -62,6 +62,12 @@ func runKill(args []string) int {
 // SIGKILL that cannot reach the sandbox kills the sandbox process itself.
 func killContainer(c *container.Container, sig unix.Signal, all bool) error {
 	if c.CurrentStatus() == container.Stopped {
+		if all {
+			// Nothing is left to signal; runc's kill --all of a stopped
+			// container succeeds too (containerd's shim sends it after
+			// the init of a container sharing a PID namespace exits).
+			return nil
+		}
 		return container.ErrNotRunning
 	}
 	_, err := call(c, &control.Request{Method: control.MethodSignal, Signo: int(sig), All: all})

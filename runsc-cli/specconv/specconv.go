@@ -150,9 +150,11 @@ func RootPath(s *specs.Spec, bundle string) (string, error) {
 func Convert(id string, s *specs.Spec, warn func(string)) (*Config, error) {
 	c := &Config{ID: id, Hostname: s.Hostname}
 	if c.Hostname == "" {
-		c.Hostname = id
-		if len(c.Hostname) > 64 {
-			c.Hostname = c.Hostname[:64]
+		// Without a hostname the container sees the host's, as a new UTS
+		// namespace starts with a copy of its parent's (and a container
+		// sharing the host's has it anyway).
+		if h, err := os.Hostname(); err == nil {
+			c.Hostname = h
 		}
 	}
 	p, err := ConvertProcess(s.Process, warn)
@@ -209,6 +211,10 @@ func Convert(id string, s *specs.Spec, warn func(string)) (*Config, error) {
 				}
 			case specs.CgroupNamespace, specs.TimeNamespace:
 				warn(fmt.Sprintf("linux.namespaces: %s namespace: the sandbox is its own kernel; ignored", ns.Type))
+			case specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace:
+				if ns.Path != "" {
+					warn(fmt.Sprintf("linux.namespaces: %s namespace %s not joined: each container is its own sandbox with its own", ns.Type, ns.Path))
+				}
 			}
 		}
 		if l.IntelRdt != nil {

@@ -7,18 +7,23 @@
 # PANGOLIN_IMAGE=..., PAUSE_IMAGE=...).
 #
 #   tools/docker/daemons.sh start PANGOLIN_BINARY
-#   tools/docker/daemons.sh stop
+#   tools/docker/daemons.sh stop PANGOLIN_BINARY
 #
 # Nothing touches the host's network: dockerd runs with --bridge=none and
 # --iptables=false (containers use --network none or the host's), and the
 # CRI pods use the node's network namespace, so no CNI plugin is needed.
-# Everything lives under /var/lib/pangolin-e2e and /run/pangolin-e2e; the
-# daemons' logs are in /var/log/pangolin-e2e.
+# Everything lives under /var/lib/pangolin-e2e/KEY and /run/pangolin-e2e/KEY,
+# the logs in /var/log/pangolin-e2e/KEY, KEY naming the binary's path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-state=/run/pangolin-e2e
-lib=/var/lib/pangolin-e2e
-logs=/var/log/pangolin-e2e
+[ $# -eq 2 ] || { echo "usage: $0 start|stop PANGOLIN_BINARY" >&2; exit 2; }
+bin=$(readlink -f "$2")
+# One pair of daemons per Pangolin binary (per checkout), so that test
+# runs of several checkouts at once never restart each other's daemons.
+key=$(echo -n "$bin" | sha256sum | cut -c1-8)
+state=/run/pangolin-e2e/$key
+lib=/var/lib/pangolin-e2e/$key
+logs=/var/log/pangolin-e2e/$key
 ctrd_sock=$state/containerd/containerd.sock
 docker_sock=$state/docker.sock
 image=pangolin-debian:e2e
@@ -35,16 +40,11 @@ start() {
   command -v dockerd >/dev/null && command -v containerd >/dev/null ||
     die "docker.io and containerd are not installed (.ci/setup installs them)"
   mkdir -p "$state" "$lib" "$logs"
-  # One start at a time (test binaries of several work trees may race).
+  # One start at a time (parallel test binaries of one checkout). The
+  # daemons must not inherit the lock's descriptor (8>&- below), or they
+  # would hold it for ever.
   exec 8>"$state/.lock"
   flock 8
-  # Daemons configured for another binary (another checkout) are
-  # restarted for this one.
-  if [ -f "$state/binary" ] && [ "$(cat "$state/binary")" != "$bin" ]; then
-    log "restarting the daemons for $bin (were for $(cat "$state/binary"))"
-    stop
-  fi
-  echo "$bin" > "$state/binary"
   # The runtime's state root must be on a local filesystem; containerd's
   # shim calls it with --root under its own state directory.
   cat > "$state/containerd.toml" <<TOML
@@ -136,6 +136,7 @@ JSON
   echo "CONTAINERD_ADDRESS=$ctrd_sock"
   echo "PANGOLIN_IMAGE=$image"
   echo "PAUSE_IMAGE=$pause_image"
+  echo "PANGOLIN_CRI_ROOT=$state/pangolin-cri"
 }
 
 stop() {
@@ -149,8 +150,8 @@ stop() {
   done
 }
 
-case ${1:-} in
-  start) [ $# -eq 2 ] || die "usage: $0 start PANGOLIN_BINARY"; start "$(readlink -f "$2")" ;;
+case $1 in
+  start) start "$bin" ;;
   stop) stop ;;
-  *) die "usage: $0 start PANGOLIN_BINARY | stop" ;;
+  *) die "usage: $0 start|stop PANGOLIN_BINARY" ;;
 esac
