@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pangolin/fs/vfs"
 	"pangolin/runsc-cli/control"
 	"pangolin/runsc-cli/specconv"
 	"pangolin/sentry/auth"
@@ -219,6 +220,15 @@ func (s *ociSandbox) processArgs(p *specconv.Process) (kernel.InitArgs, error) {
 		fsc.SetUmask(*p.Umask & 0o777)
 	}
 	filename, err := s.sb.lookPath(creds, fsc, p.Args[0], p.Env)
+	if err == nil && strings.Contains(filename, "/") {
+		// Checked now, as runc's init checks before it waits for start:
+		// a command that cannot be executed fails create (docker's 126),
+		// not start, which would leave a created container behind.
+		var f interface{ DecRef() }
+		if f, err = s.sb.vfs.OpenExec(vfs.CredsContext(creds), fsc, nil, filename, false); err == nil {
+			f.DecRef()
+		}
+	}
 	if err != nil {
 		if strings.Contains(p.Args[0], "/") {
 			return kernel.InitArgs{}, fmt.Errorf("exec: %q: %s", p.Args[0], errnoText(err))
@@ -299,6 +309,13 @@ func (s *ociSandbox) start() error {
 	}
 	s.started = true
 	if err := s.k.StartInit(s.init); err != nil {
+		// The container's process could not start: the sandbox ends
+		// with the status a shell gives, as runc's init would.
+		code := exitNotExecutable
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			code = exitNotFound
+		}
+		s.exit <- code
 		return control.Errorf(unix.ENOEXEC, "starting container process: %s", errnoText(err))
 	}
 	tg := s.k.ThreadGroupByPID(1)

@@ -141,10 +141,24 @@ JSON
 
 stop() {
   local p
+  # Containers first, while the daemons can still remove them (their
+  # shims outlive the daemons, and so would the sandboxes).
+  if up "$docker_sock" "$state/docker.pid"; then
+    docker -H "unix://$docker_sock" ps -aq | xargs -r docker -H "unix://$docker_sock" rm -f >/dev/null 2>&1 || true
+  fi
+  if [ -S "$ctrd_sock" ]; then
+    ctr -a "$ctrd_sock" -n k8s.io tasks ls -q 2>/dev/null | while read -r id; do
+      ctr -a "$ctrd_sock" -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+      sleep 0.2
+      ctr -a "$ctrd_sock" -n k8s.io tasks rm "$id" >/dev/null 2>&1 || true
+    done
+  fi
   for p in "$state/docker.pid" "$state/containerd.pid"; do
-    if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then
-      kill "$(cat "$p")"
-      for _ in $(seq 100); do kill -0 "$(cat "$p")" 2>/dev/null || break; sleep 0.1; done
+    local pid
+    pid=$(cat "$p" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     rm -f "$p"
   done
