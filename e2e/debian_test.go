@@ -224,6 +224,7 @@ func TestPython(t *testing.T) {
 		{name: "alarm-handler", argv: py("alarm")},
 		{name: "fork-waitpid", argv: py("fork")},
 		{name: "AF_UNIX-two-processes", argv: py("unixsock")},
+		{name: "http.server-urllib-loopback", argv: py("httpserver")},
 		// select(2) and poll(2) on stdin, a host pipe: readable with
 		// data, then readable at EOF.
 		{name: "select-poll-stdin", argv: []string{"/usr/bin/python3", "-c", "import os, select; print(select.select([0], [], [], 10)[0]); print(os.read(0, 5)); p = select.poll(); p.register(0, select.POLLIN); print(p.poll(10000)); print(os.read(0, 100)); print(select.select([0], [], [], 10)[0], os.read(0, 100))"},

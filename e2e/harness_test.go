@@ -187,7 +187,8 @@ func inCgroup(cg string, argv []string) []string {
 // nativeSetup runs in fresh mount, UTS, IPC and network namespaces,
 // builds what the sandbox provides over the rootfs (a tmpfs /tmp, a
 // read-only sysfs on /sys (the new network namespace allows it), a /dev
-// with the same nodes and links as the sandbox's devfs, the hostname) in
+// with the same nodes and links as the sandbox's devfs, the hostname, lo
+// up as a sandbox's always is) in
 // its private mount namespace (unshare makes propagation private, so the
 // host's mounts are untouched and everything goes when the run ends),
 // then starts the command as PID 1 of a fresh PID namespace (with its
@@ -212,6 +213,7 @@ mkdir "$root/dev/pts" "$root/dev/shm"
 chmod 1777 "$root/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$root/dev/pts"
 hostname pangolin
+ip link set lo up
 exec unshare --pid --fork --kill-child --mount-proc="$root/proc" setsid chroot "$root" "$@"
 `
 

@@ -48,6 +48,10 @@ type bootConfig struct {
 	memoryLimit uint64
 	taskLimit   int
 	ownerUID    int
+	// netConfig is the network configuration (JSON netstack.Config,
+	// --network=sandbox); netFDs are its packet sockets once set up.
+	netConfig string
+	netFDs    []int
 }
 
 // memFileSize is the address range of the memory file. It is sparse: only
@@ -76,6 +80,7 @@ func runBoot(args []string) int {
 	fs.IntVar(&c.cpuinfoFD, "cpuinfo-fd", -1, "the host's /proc/cpuinfo, opened before confinement")
 	fs.Uint64Var(&c.memoryLimit, "memory-limit", 0, "bytes of memory the application may use (0: no limit)")
 	fs.IntVar(&c.taskLimit, "task-limit", 0, "tasks the application may have at once (0: no limit)")
+	fs.StringVar(&c.netConfig, "net-config", "", "network interfaces and routes (JSON), with their packet sockets' descriptors")
 	fs.IntVar(&c.ownerUID, "control-owner-uid", -1, "OCI mode: UID the sandbox's owner has as SO_PEERCRED reports it here (default: our own)")
 	var of ociBootFlags
 	fs.IntVar(&of.configFD, "config-fd", -1, "OCI mode: FD of the sandbox configuration (JSON)")
@@ -157,6 +162,9 @@ func boot(c bootConfig) int {
 	}
 	k.Opener = sb.openExec
 	applyLimits(k, mf, c.memoryLimit, c.taskLimit)
+	if c.netFDs, err = configureNetwork(k, c.netConfig); err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
 	if err := sb.mountProc(k); err != nil {
 		return errorf(1, "sentry: %v", err)
 	}
@@ -191,7 +199,7 @@ func boot(c bootConfig) int {
 	}
 	filename, err := sb.lookPath(creds, fsc, c.argv[0], c.env)
 	if err == nil {
-		if ferr := installSentryFilter(c.platform, -1); ferr != nil {
+		if ferr := installSentryFilter(c.platform, -1, c.netFDs); ferr != nil {
 			return errorf(1, "sentry: %v", ferr)
 		}
 		err = k.StartInit(kernel.InitArgs{

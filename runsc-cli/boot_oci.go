@@ -65,6 +65,8 @@ type ociSandbox struct {
 	// waits counts wait calls in flight, answered before the sandbox
 	// exits.
 	waits sync.WaitGroup
+	// netFDs are the packet sockets of --network=sandbox (set at boot).
+	netFDs []int
 }
 
 func bootOCI(c bootConfig, of ociBootFlags) int {
@@ -98,7 +100,7 @@ func bootOCI(c bootConfig, of ociBootFlags) int {
 	if c.ownerUID >= 0 {
 		owner = c.ownerUID
 	}
-	if err := installSentryFilter(c.platform, of.controlFD); err != nil {
+	if err := installSentryFilter(c.platform, of.controlFD, s.netFDs); err != nil {
 		return fail(1, "%v", err)
 	}
 	ln := os.NewFile(uintptr(of.controlFD), "control")
@@ -162,6 +164,9 @@ func (s *ociSandbox) boot(c bootConfig, goferFDs []int) (int, error) {
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
 		k.HostMemory = si.Totalram * uint64(si.Unit)
+	}
+	if s.netFDs, err = configureNetwork(k, c.netConfig); err != nil {
+		return 1, err
 	}
 	if s.cfg.MemoryLimit != 0 {
 		// The host cgroup has the container's limit; the application

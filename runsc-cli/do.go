@@ -24,12 +24,18 @@ func init() {
 		name:    "do",
 		summary: "run a command in a fresh sandbox (no OCI bundle needed)",
 		run:     runDo,
-		synopsis: `pangolin do [--rootfs DIR] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
+		synopsis: `pangolin do [--rootfs DIR] [--cwd DIR] [--env K=V]... [--network none|sandbox --netns PATH] -- CMD [ARGS...]
 
 Runs CMD in a new sandbox: a sentry process that implements Linux for it and a
 gofer process that serves its files. Without --rootfs the root is the host's
 /, read-only, with writes kept in memory; with --rootfs DIR writes go to DIR, or to memory with --overlay.
 The exit status is CMD's, or 128+N if signal N killed it.
+
+Networking is the sandbox's own stack with loopback only (--network none, the
+default). With --network sandbox --netns PATH (a network namespace such as
+/run/netns/NAME) the sandbox takes over that namespace's interfaces: their
+addresses and routes move into the sandbox, and the interfaces carry its
+traffic.
 
 Example:
   pangolin do --rootfs /srv/busybox -- /bin/sh -c 'echo hi; exit 7'`,
@@ -48,6 +54,8 @@ type doFlags struct {
 	memory   string
 	pids     int
 	overlay  bool
+	network  string
+	netns    string
 }
 
 func runDo(args []string) int {
@@ -67,6 +75,8 @@ func runDo(args []string) int {
 	fs.StringVar(&f.hostname, "hostname", "pangolin", "hostname inside the sandbox")
 	fs.StringVar(&f.memory, "memory", "", "memory CMD may use, e.g. 512M or 2G (default: half the host's RAM); the sandbox's host cgroup allows a little more for the sentry and gofer")
 	fs.IntVar(&f.pids, "pids-limit", defaultDoTasks, "tasks (processes and threads) CMD may have at once")
+	fs.StringVar(&f.network, "network", networkNone, "networking: none (loopback only) or sandbox (take over the interfaces of --netns)")
+	fs.StringVar(&f.netns, "netns", "", "with --network sandbox: the network namespace whose interfaces the sandbox takes over")
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -118,6 +128,15 @@ func runDo(args []string) int {
 	}
 	if f.pids <= 0 {
 		return errorf(1, "--pids-limit %d: must be positive", f.pids)
+	}
+	if err := checkNetworkMode(f.network); err != nil {
+		return errorf(1, "%v", err)
+	}
+	switch {
+	case f.network == networkSandbox && f.netns == "":
+		return errorf(1, "--network sandbox needs --netns PATH: do runs in the caller's network namespace, whose interfaces are the host's")
+	case f.network != networkSandbox && f.netns != "":
+		return errorf(1, "--netns is for --network sandbox")
 	}
 	return startSandbox(f, root, overlay, cmd)
 }
@@ -199,6 +218,25 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	}
 	bootArgs = append(bootArgs, "--memory-limit", strconv.FormatUint(limits.appMemory, 10),
 		"--task-limit", strconv.Itoa(limits.tasks))
+	var extra []*os.File
+	if f.network == networkSandbox {
+		net, err := attachNetns(f.netns)
+		if err != nil {
+			gofer.Process.Kill()
+			gofer.Wait()
+			return errorf(1, "%v", err)
+		}
+		defer net.close()
+		// The packet sockets follow the gofer connection (fd 3).
+		js, err := net.configJSON(4)
+		if err != nil {
+			gofer.Process.Kill()
+			gofer.Wait()
+			return errorf(1, "%v", err)
+		}
+		bootArgs = append(bootArgs, "--net-config", js)
+		extra = net.files
+	}
 	bootArgs = append(bootArgs, "--")
 	bootArgs = append(bootArgs, cmd...)
 	// With a terminal on both stdin and stdout, the app gets a terminal
@@ -206,7 +244,7 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	// whose master this process proxies to ours in raw mode.
 	var master *os.File
 	boot := exec.Command(self, bootArgs...)
-	boot.ExtraFiles = []*os.File{sentrySock}
+	boot.ExtraFiles = append([]*os.File{sentrySock}, extra...)
 	boot.Stdin, boot.Stdout, boot.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 		m, replica, err := newHostPty()

@@ -71,10 +71,8 @@ func parseGlobalFlags(args []string) ([]string, error) {
 	if err := checkPlatform(global.platform); err != nil {
 		return nil, err
 	}
-	switch global.network {
-	case "none", "sandbox", "host":
-	default:
-		return nil, fmt.Errorf("--network %q: want none, sandbox or host", global.network)
+	if err := checkNetworkMode(global.network); err != nil {
+		return nil, err
 	}
 	return fs.Args(), nil
 }

@@ -151,6 +151,21 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 	}
 	bootArgs := []string{"boot", "--config-fd", "3", "--control-fd", strconv.Itoa(ociControlFD), "--ready-fd", "5",
 		"--gofer-fds", strings.Join(gfds, ","), "--platform", global.platform}
+	net, err := ociNetwork(spec)
+	if err != nil {
+		readyW.Close()
+		return nil, err
+	}
+	if net != nil {
+		defer net.close()
+		js, err := net.configJSON(3 + len(extra))
+		if err != nil {
+			readyW.Close()
+			return nil, err
+		}
+		extra = append(extra, net.files...)
+		bootArgs = append(bootArgs, "--net-config", js)
+	}
 	if global.debugLog != "" {
 		bootArgs = append(bootArgs, "--debug-log", global.debugLog)
 	}
@@ -213,6 +228,28 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 	}
 	ok = true
 	return procs, nil
+}
+
+// ociNetwork sets up --network=sandbox for an OCI container: the
+// interfaces of the network namespace at the spec's path are taken over
+// (attachNetns). A namespace the runtime creates (no path) is new and
+// empty, and a container without one shares the host's, whose interfaces
+// the sandbox never takes: both get loopback only (nil).
+func ociNetwork(spec *specs.Spec) (*sandboxNetwork, error) {
+	if global.network != networkSandbox || spec.Linux == nil {
+		return nil, nil
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type != specs.NetworkNamespace {
+			continue
+		}
+		if ns.Path == "" {
+			return nil, nil
+		}
+		return attachNetns(ns.Path)
+	}
+	warnf("the container has no network namespace of its own: the sandbox gets loopback only (Pangolin never takes over the host's interfaces)")
+	return nil, nil
 }
 
 // startInNetns starts cmd in the network namespace the spec asks for: the

@@ -10,13 +10,14 @@ import (
 )
 
 // sentryRules is the sentry's host syscall allowlist on the named platform;
-// controlFD is the OCI control socket, or -1.
-func sentryRules(platformName string, controlFD int) ([]seccomp.Rule, error) {
+// controlFD is the OCI control socket, or -1; netFDs are the packet
+// sockets of --network=sandbox.
+func sentryRules(platformName string, controlFD int, netFDs []int) ([]seccomp.Rule, error) {
 	e, ok := platforms[platformName]
 	if !ok {
 		return nil, fmt.Errorf("unknown platform %q (available: %s)", platformName, platformNames())
 	}
-	return filter.Sentry(e.hostSyscalls(), filter.Options{ControlFD: controlFD})
+	return filter.Sentry(e.hostSyscalls(), filter.Options{ControlFD: controlFD, PacketFDs: netFDs})
 }
 
 // installSentryFilter confines the sentry process to its allowlist. boot
@@ -24,8 +25,8 @@ func sentryRules(platformName string, controlFD int) ([]seccomp.Rule, error) {
 // file, platform and its master stub, gofer connection, stdio, /proc) and
 // before the application's first instruction runs. controlFD is the OCI
 // control socket, or -1.
-func installSentryFilter(platformName string, controlFD int) error {
-	rules, err := sentryRules(platformName, controlFD)
+func installSentryFilter(platformName string, controlFD int, netFDs []int) error {
+	rules, err := sentryRules(platformName, controlFD, netFDs)
 	if err != nil {
 		return err
 	}
@@ -51,3 +52,8 @@ func installGoferFilter() error {
 // ociControlFD is the descriptor spawnSandbox gives an OCI sentry for its
 // control socket; `pangolin syscalls --sentry` shows the rules for it.
 const ociControlFD = 4
+
+// examplePacketFD is the descriptor of the packet socket `pangolin syscalls
+// --sentry --network sandbox` shows: the first after the root gofer
+// connection of an OCI sandbox without bind mounts.
+const examplePacketFD = 7

@@ -19,13 +19,15 @@ func init() {
 		name:    "syscalls",
 		summary: "list the syscalls the sentry implements, or the host syscalls it and the gofer may make",
 		synopsis: `pangolin syscalls [--all] [--json]
-pangolin syscalls --sentry [--platform NAME] [--json]
+pangolin syscalls --sentry [--platform NAME] [--network none|sandbox] [--json]
 pangolin syscalls --gofer [--json]
 
 Without --sentry or --gofer: the application syscalls the sentry implements,
 with their support level. With --sentry or --gofer: the host syscalls that
 process may make once confined (its seccomp allowlist), with the argument
-conditions and the reason for each; any other host syscall kills it.`,
+conditions and the reason for each; any other host syscall kills it.
+--network sandbox shows the sentry of a sandbox with one interface, whose
+packet socket the rules name by descriptor.`,
 		run: runSyscalls,
 	})
 }
@@ -37,11 +39,15 @@ func runSyscalls(args []string) int {
 	sentry := fs.Bool("sentry", false, "print the sentry's host seccomp allowlist instead (with --platform's rules)")
 	gofer := fs.Bool("gofer", false, "print the gofer's host seccomp allowlist instead")
 	plat := fs.String("platform", defaultPlatform(), "platform whose host syscalls --sentry includes ("+platformNames()+")")
+	network := fs.String("network", networkNone, "network mode whose host syscalls --sentry includes (none or sandbox)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
 	if *sentry || *gofer {
-		return printHostAllowlist(*sentry, *gofer, *plat, *asJSON)
+		if err := checkNetworkMode(*network); err != nil {
+			return errorf(1, "syscalls: %v", err)
+		}
+		return printHostAllowlist(*sentry, *gofer, *plat, *network, *asJSON)
 	}
 	tbl := linux.Table()
 	nrs := make([]int, 0, len(tbl.Entries))
@@ -83,18 +89,24 @@ func runSyscalls(args []string) int {
 
 // printHostAllowlist prints the sentry's and/or the gofer's host seccomp
 // allowlist, as the README's security section shows it.
-func printHostAllowlist(sentry, gofer bool, plat string, asJSON bool) int {
+func printHostAllowlist(sentry, gofer bool, plat, network string, asJSON bool) int {
 	type list struct {
 		Kind  string         `json:"kind"`
 		Rules []seccomp.Rule `json:"rules"`
 	}
 	var lists []list
 	if sentry {
-		rules, err := sentryRules(plat, ociControlFD)
+		var netFDs []int
+		kind := "sentry (platform " + plat + ", OCI control socket on fd " + strconv.Itoa(ociControlFD) + ", network " + network
+		if network == networkSandbox {
+			netFDs = []int{examplePacketFD}
+			kind += ", one interface's packet socket on fd " + strconv.Itoa(examplePacketFD)
+		}
+		rules, err := sentryRules(plat, ociControlFD, netFDs)
 		if err != nil {
 			return errorf(1, "syscalls: %v", err)
 		}
-		lists = append(lists, list{"sentry (platform " + plat + ", OCI control socket on fd " + strconv.Itoa(ociControlFD) + ")", rules})
+		lists = append(lists, list{kind + ")", rules})
 	}
 	if gofer {
 		lists = append(lists, list{"gofer", goferfilter.Rules()})

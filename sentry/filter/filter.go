@@ -12,10 +12,15 @@
 // conditions narrow the ones that matter.
 //
 // Measured on the ptrace platform with networking off: see the README's
-// security section and TestHostSyscallBudget.
+// security section and TestHostSyscallBudget. --network=none adds nothing
+// (netstack runs on the sentry's own goroutines and timers);
+// --network=sandbox adds recvmmsg, sendmmsg and writev on the packet
+// sockets only (packetRules).
 package filter
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/unix"
 
 	"pangolin/seccomp"
@@ -175,6 +180,35 @@ type Options struct {
 	// ControlFD is the listening control socket of an OCI sandbox
 	// (runsc-cli/control), or -1 for `pangolin do`, which has none.
 	ControlFD int
+	// PacketFDs are the AF_PACKET sockets of --network=sandbox, one per
+	// interface (none for --network=none).
+	PacketFDs []int
+}
+
+// packetRules move frames on the packet sockets the CLI opened in the
+// container's network namespace and bound to its interfaces
+// (sentry/socket/netstack: gVisor's fdbased link endpoint). Every rule
+// is restricted to those descriptors; nothing here can open a socket or
+// reach another one. Blocking until a frame arrives uses ppoll and the
+// dispatcher's stop eventfd (read/write), already in the base list.
+func packetRules(fds []int) []seccomp.Rule {
+	if len(fds) == 0 {
+		return nil
+	}
+	onFD := func(extra ...seccomp.Cond) []seccomp.Match {
+		var ms []seccomp.Match
+		for _, fd := range fds {
+			m := seccomp.Match{seccomp.Eq(0, uint64(fd), fmt.Sprintf("fd == packet socket %d", fd))}
+			ms = append(ms, append(m, extra...))
+		}
+		return ms
+	}
+	dontwait := seccomp.Eq(3, unix.MSG_DONTWAIT, "flags == MSG_DONTWAIT")
+	return []seccomp.Rule{
+		{Name: "recvmmsg", Why: "frames received on the sandbox's interfaces, in batches (fdbased's recvmmsg dispatcher)", Any: onFD(dontwait)},
+		{Name: "sendmmsg", Why: "batches of frames the sandbox sends on its interfaces", Any: onFD(dontwait)},
+		{Name: "writev", Why: "single frames the sandbox sends on its interfaces (header and payload as one iovec list)", Any: onFD()},
+	}
 }
 
 // controlRules serve the control socket: the CLI's verbs (start, kill,
@@ -199,5 +233,6 @@ func Sentry(platformRules []seccomp.Rule, o Options) ([]seccomp.Rule, error) {
 	if o.ControlFD >= 0 {
 		lists = append(lists, controlRules(o.ControlFD))
 	}
+	lists = append(lists, packetRules(o.PacketFDs))
 	return seccomp.Merge(lists...)
 }

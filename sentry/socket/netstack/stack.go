@@ -502,10 +502,13 @@ func (st *Stack) attach(cfg Config) error {
 			// sentry's filter free of another mapping rule.
 			PacketDispatchMode: fdbased.RecvMMsg,
 			IsPacketSocket:     []bool{true},
-			// The interface's checksums are computed in software,
-			// as on a veth whose peer verifies them.
+			// Checksums of sent frames are computed here; those of
+			// received frames are trusted, as runsc does: a veth
+			// passes the peer's frames with checksums left to
+			// offload (CHECKSUM_PARTIAL), which a packet socket
+			// delivers uncomputed.
 			TXChecksumOffload: false,
-			RXChecksumOffload: false,
+			RXChecksumOffload: true,
 		})
 		if err != nil {
 			return fmt.Errorf("interface %s: %w", ifc.Name, err)
