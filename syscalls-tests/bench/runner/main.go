@@ -68,6 +68,8 @@ var benches = []bench{
 		args: []string{"200", "/bin/busybox", "true"}, native: []string{"200", "@BUSYBOX@", "true"}},
 	{src: "pipe_pingpong", metric: "pipe ping-pong RTT (ns)", scale: 1},
 	{src: "futex_pingpong", metric: "futex wake/wait RTT (ns)", scale: 1},
+	{src: "tcp_pingpong", metric: "TCP loopback ping-pong RTT (ns)", scale: 1},
+	{src: "tcp_stream", metric: "TCP loopback stream (us/MiB)", scale: 1e3},
 	{src: "spawn", metric: "python3 -c pass, running (ms/op)", scale: 1e6,
 		args: []string{"10", "/usr/bin/python3", "python3", "-c", "pass"}, debian: true},
 }
