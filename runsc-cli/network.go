@@ -82,15 +82,11 @@ func (n *sandboxNetwork) configJSON(firstFD int) (string, error) {
 // for the sandbox (see networkSandbox). It refuses the CLI's own network
 // namespace: its addresses are the host's.
 func attachNetns(path string) (*sandboxNetwork, error) {
-	self, err := netnsID("/proc/self/ns/net")
-	if err != nil {
-		return nil, err
-	}
-	target, err := netnsID(path)
+	host, err := isHostNetns(path)
 	if err != nil {
 		return nil, fmt.Errorf("network namespace %s: %w", path, err)
 	}
-	if self == target {
+	if host {
 		return nil, fmt.Errorf("network namespace %s is the host's own: --network sandbox would take its interfaces away from the host", path)
 	}
 	type result struct {
@@ -119,6 +115,20 @@ func attachNetns(path string) (*sandboxNetwork, error) {
 	}()
 	r := <-ch
 	return r.n, r.err
+}
+
+// isHostNetns reports whether the network namespace at path is the CLI's
+// own.
+func isHostNetns(path string) (bool, error) {
+	self, err := netnsID("/proc/self/ns/net")
+	if err != nil {
+		return false, err
+	}
+	target, err := netnsID(path)
+	if err != nil {
+		return false, err
+	}
+	return self == target, nil
 }
 
 // netnsID identifies a network namespace by its nsfs inode.

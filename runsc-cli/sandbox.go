@@ -233,8 +233,9 @@ func spawnSandbox(cfg *specconv.Config, spec *specs.Spec, rootfs string, stdio [
 // ociNetwork sets up --network=sandbox for an OCI container: the
 // interfaces of the network namespace at the spec's path are taken over
 // (attachNetns). A namespace the runtime creates (no path) is new and
-// empty, and a container without one shares the host's, whose interfaces
-// the sandbox never takes: both get loopback only (nil).
+// empty, and a container without one, or whose path is the host's own
+// namespace, shares the host's, whose interfaces the sandbox never takes:
+// they get loopback only (nil).
 func ociNetwork(spec *specs.Spec) (*sandboxNetwork, error) {
 	if global.network != networkSandbox || spec.Linux == nil {
 		return nil, nil
@@ -244,6 +245,15 @@ func ociNetwork(spec *specs.Spec) (*sandboxNetwork, error) {
 			continue
 		}
 		if ns.Path == "" {
+			return nil, nil
+		}
+		if host, err := isHostNetns(ns.Path); err != nil {
+			return nil, fmt.Errorf("network namespace %s: %w", ns.Path, err)
+		} else if host {
+			// A pod or container on the host's network (CRI without
+			// a CNI network, host networking): its interfaces are
+			// the host's.
+			warnf("the container's network namespace %s is the host's: the sandbox gets loopback only (Pangolin never takes over the host's interfaces)", ns.Path)
 			return nil, nil
 		}
 		return attachNetns(ns.Path)
