@@ -131,6 +131,20 @@ func TestInteractiveTerminal(t *testing.T) {
 	e.expect("typed line\r\ntyped line")
 	say("\x04") // ^D ends cat
 	e.expect("PROMPT$ ")
+	// A background job that reads the terminal is stopped by SIGTTIN
+	// until fg brings it to the foreground.
+	say("cat &\n")
+	e.expect("PROMPT$ ")
+	time.Sleep(300 * time.Millisecond)
+	say("jobs\n")
+	e.expect("Stopped                 cat")
+	e.expect("PROMPT$ ")
+	say("fg\n")
+	time.Sleep(300 * time.Millisecond)
+	say("fg line\n")
+	e.expect("fg line\r\nfg line")
+	say("\x04")
+	e.expect("PROMPT$ ")
 	say("exit 3\n")
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {

@@ -9,9 +9,11 @@
 // Lock order: Filesystem.mu, then Terminal.mu. Signals are sent after
 // Terminal.mu is released (the kernel's locks are never taken under it).
 //
-// Not yet: background-group checks (SIGTTIN/SIGTTOU for a read or, with
-// TOSTOP, a write from outside the foreground group), VMIN > 1 and VTIME
-// timers in non-canonical mode (a read returns once one byte is there),
+// A background process group of the terminal's session that reads, or
+// that writes with TOSTOP set or changes the terminal, gets SIGTTIN or
+// SIGTTOU (jobCheck).
+//
+// Not yet: VMIN > 1 and VTIME timers in non-canonical mode (a read returns once one byte is there),
 // packet mode (TIOCPKT).
 package devpts
 
@@ -52,6 +54,10 @@ type JobControl interface {
 // jobCtx is what a caller (a *kernel.Task) tells about itself.
 type jobCtx interface {
 	JobIDs() (pid, pgid, sid int32)
+	// TTYBackgroundAccess decides the access of a caller from a
+	// background process group: nil to go ahead, or EIO, or
+	// ERESTARTSYS after sig was sent to the caller's group.
+	TTYBackgroundAccess(sig int) error
 }
 
 // Filesystem is one devpts instance. The sandbox has one (mounting devpts

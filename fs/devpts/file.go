@@ -126,6 +126,9 @@ func (r *replicaFile) Release() {
 
 // Read implements vfs.FileImpl.
 func (r *replicaFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte, _ int64) (int, error) {
+	if err := r.t.jobCheck(ctx, unix.SIGTTIN); err != nil {
+		return 0, err
+	}
 	if len(dst) == 0 {
 		return 0, nil
 	}
@@ -136,6 +139,14 @@ func (r *replicaFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte,
 
 // Write implements vfs.FileImpl.
 func (r *replicaFile) Write(ctx vfs.Context, fd *vfs.FileDescription, src []byte, _ int64, _ bool) (int, int64, error) {
+	r.t.mu.Lock()
+	tostop := r.t.ld.lflag(unix.TOSTOP)
+	r.t.mu.Unlock()
+	if tostop {
+		if err := r.t.jobCheck(ctx, unix.SIGTTOU); err != nil {
+			return 0, 0, err
+		}
+	}
 	done := 0
 	for done < len(src) {
 		n, err := vfs.BlockOn(ctx, r, waiter.WritableEvents|waiter.EventHUp, nonblock(fd), time.Time{}, func() (int, error) {
@@ -166,6 +177,19 @@ func (r *replicaFile) EventUnregister(e *waiter.Entry) { r.t.replicaQ.EventUnreg
 // Ioctl implements vfs.FileImpl.
 func (r *replicaFile) Ioctl(ctx vfs.Context, fd *vfs.FileDescription, cmd uint32, arg uintptr) (uintptr, error) {
 	t := r.t
+	switch cmd {
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCFLSH, unix.TCXONC,
+		unix.TCSBRK, unix.TCSBRKP, unix.TIOCSBRK, unix.TIOCCBRK, unix.TIOCSPGRP:
+		// Requests that change the terminal (tty_check_change() in
+		// set_termios(), tty_perform_flush(), n_tty_ioctl_helper(),
+		// tty_ioctl() and tiocspgrp(), which answers ENOTTY for EIO).
+		if err := t.jobCheck(ctx, unix.SIGTTOU); err != nil {
+			if err == unix.EIO && cmd == unix.TIOCSPGRP {
+				return 0, unix.ENOTTY
+			}
+			return 0, err
+		}
+	}
 	switch cmd {
 	case unix.TIOCGPTN, unix.TIOCSPTLCK, unix.TIOCGPTLCK, unix.TIOCPKT, unix.TIOCGPKT:
 		return 0, unix.ENOTTY
@@ -306,6 +330,26 @@ func (t *Terminal) ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, err
 		return 0, unix.EPERM // legacy input injection: refused (CONFIG_LEGACY_TIOCSTI=n)
 	}
 	return 0, unix.ENOTTY
+}
+
+// jobCheck is __tty_check_change() and n_tty_read()'s job_control(): a
+// caller whose controlling terminal this is, from a process group other
+// than the foreground one, gets sig (SIGTTIN to read, SIGTTOU to write
+// with TOSTOP or to change the terminal) unless it blocks or ignores it;
+// the kernel decides (TTYBackgroundAccess). Anyone else goes ahead.
+func (t *Terminal) jobCheck(ctx vfs.Context, sig unix.Signal) error {
+	jc, ok := ctx.(jobCtx)
+	if !ok {
+		return nil
+	}
+	_, pgid, sid := jc.JobIDs()
+	t.mu.Lock()
+	background := sid != 0 && t.sid == sid && t.pgrp != 0 && t.pgrp != pgid
+	t.mu.Unlock()
+	if !background {
+		return nil
+	}
+	return jc.TTYBackgroundAccess(int(sig))
 }
 
 // setCttyIoctl is TIOCSCTTY (tiocsctty()): the caller must lead its

@@ -1,5 +1,11 @@
 package kernel
 
+import (
+	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/syserr"
+)
+
 // Hooks for terminals (fs/devpts): the line discipline signals the
 // foreground process group, and the job-control ioctls need the caller's
 // process group and session.
@@ -46,4 +52,31 @@ func (k *Kernel) ProcessGroupSession(pgid int32) (int32, bool) {
 		return 0, false
 	}
 	return k.SID(tgs[0]), true
+}
+
+// TTYBackgroundAccess is the part of __tty_check_change() that needs the
+// kernel: the caller belongs to a background process group of its
+// controlling terminal's session and wants to read (sig SIGTTIN) or to
+// write or change the terminal (SIGTTOU). If the calling thread blocks or
+// its process ignores sig, a read fails with EIO and a change goes ahead
+// (nil); an orphaned group gets EIO, since nothing would ever continue
+// it; otherwise sig goes to the caller's whole process group and the call
+// restarts once the group is continued (ERESTARTSYS), when the check is
+// made again.
+func (t *Task) TTYBackgroundAccess(sig int) error {
+	tg := t.tg
+	tg.mu.Lock()
+	ignored := t.sigMask&sigBit(sig) != 0 || tg.sigactions[sig-1].Handler == SigIgn
+	tg.mu.Unlock()
+	if ignored {
+		if sig == int(unix.SIGTTIN) {
+			return unix.EIO
+		}
+		return nil
+	}
+	if t.k.pgrpOrphaned(tg) {
+		return unix.EIO
+	}
+	t.k.SignalProcessGroup(t.k.PGID(tg), sig)
+	return syserr.ERestartSys
 }
