@@ -38,6 +38,8 @@ type bootConfig struct {
 	hostname string
 	platform string
 	overlay  bool
+	// hostRoot says the root is the host's / (do without --rootfs).
+	hostRoot bool
 	debugLog string
 	strace   bool
 	tty      bool
@@ -73,6 +75,7 @@ func runBoot(args []string) int {
 	fs.StringVar(&c.hostname, "hostname", "pangolin", "hostname")
 	fs.StringVar(&c.platform, "platform", "ptrace", "platform")
 	fs.BoolVar(&c.overlay, "overlay", false, "root is the gofer's read-only tree under an in-memory overlay")
+	fs.BoolVar(&c.hostRoot, "host-root", false, "the root is the host's / (its /tmp shows through the overlay instead of a tmpfs)")
 	fs.StringVar(&c.debugLog, "debug-log", "", "debug log directory")
 	fs.BoolVar(&c.strace, "strace", false, "log app syscalls")
 	fs.BoolVar(&c.tty, "tty", false, "stdin is a host terminal: give the app a sandbox pty (/dev/pts/N) bridged to it")

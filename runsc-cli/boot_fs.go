@@ -47,7 +47,8 @@ type sandboxFS struct {
 var rootCtx = vfs.CredsContext(auth.NewRootCredentials())
 
 // buildFilesystem connects to the gofer and mounts the root (the gofer's
-// tree, under an in-memory overlay if c.overlay), /dev, /dev/shm and /tmp.
+// tree, under an in-memory overlay if c.overlay), /dev, /dev/shm and,
+// unless the root is the host's /, a tmpfs at /tmp.
 // /proc needs the kernel and is mounted by mountProc. Every tmpfs keeps its
 // data in mf, the memory file app address spaces map, so that shared
 // mappings of tmpfs files work.
@@ -107,12 +108,17 @@ func buildFilesystem(c bootConfig, mf *memfile.File) (*sandboxFS, error) {
 	if err := sb.mount("/dev/shm", shmFS, vfs.MountFlags{NoSuid: true, NoDev: true}); err != nil {
 		return nil, err
 	}
-	tmpFS, err := tmpfs.New(v, tmpfs.Options{Mode: 0o1777, MemFile: mf})
-	if err != nil {
-		return nil, fmt.Errorf("tmpfs: %w", err)
-	}
-	if err := sb.mount("/tmp", tmpFS, vfs.MountFlags{NoSuid: true, NoDev: true}); err != nil {
-		return nil, err
+	// On the host's / the host's /tmp shows through the overlay (a
+	// program the caller just built there runs; writes stay in memory);
+	// a rootfs gets a tmpfs, as a container's /tmp usually is.
+	if !c.hostRoot {
+		tmpFS, err := tmpfs.New(v, tmpfs.Options{Mode: 0o1777, MemFile: mf})
+		if err != nil {
+			return nil, fmt.Errorf("tmpfs: %w", err)
+		}
+		if err := sb.mount("/tmp", tmpFS, vfs.MountFlags{NoSuid: true, NoDev: true}); err != nil {
+			return nil, err
+		}
 	}
 	if err := sb.mountSys(); err != nil {
 		return nil, err

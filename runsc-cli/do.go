@@ -203,6 +203,9 @@ func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
 	if overlay {
 		bootArgs = append(bootArgs, "--overlay")
 	}
+	if root == "/" {
+		bootArgs = append(bootArgs, "--host-root")
+	}
 	if f.debugLog != "" {
 		bootArgs = append(bootArgs, "--debug-log", f.debugLog)
 	}

@@ -538,9 +538,8 @@ func (w *world) run(t *testing.T, bin string, p program, stdin *os.File) runResu
 	args = append(args, p.doFlags...)
 	exe := sandboxDir + "/" + p.name
 	if p.overlay {
-		// The host's / is the root (with the sandbox's own tmpfs on
-		// /tmp, which hides the test world): run the built program by
-		// its host path.
+		// The host's / is the root, read-only under the sandbox's
+		// overlay: run the built program by its host path.
 		exe = p.bin
 	}
 	args = append(args, "--", exe)
