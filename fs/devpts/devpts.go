@@ -13,8 +13,9 @@
 // that writes with TOSTOP set or changes the terminal, gets SIGTTIN or
 // SIGTTOU (jobCheck).
 //
-// Not yet: VMIN > 1 and VTIME timers in non-canonical mode (a read returns once one byte is there),
-// packet mode (TIOCPKT).
+// Non-canonical reads honour VMIN and VTIME (replicaFile.readTimed).
+//
+// Not yet: packet mode (TIOCPKT).
 package devpts
 
 import (

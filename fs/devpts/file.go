@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"pangolin/fs/vfs"
+	"pangolin/sentry/syserr"
 )
 
 func nonblock(fd *vfs.FileDescription) bool { return fd.StatusFlags()&unix.O_NONBLOCK != 0 }
@@ -132,9 +133,79 @@ func (r *replicaFile) Read(ctx vfs.Context, fd *vfs.FileDescription, dst []byte,
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	return vfs.BlockOn(ctx, r, waiter.ReadableEvents|waiter.EventHUp, nonblock(fd), time.Time{}, func() (int, error) {
-		return r.t.readInput(dst)
-	})
+	t := r.t
+	t.mu.Lock()
+	canon := t.ld.lflag(unix.ICANON)
+	wantMin, tenths := t.ld.termios.Cc[vmin], t.ld.termios.Cc[vtime]
+	t.mu.Unlock()
+	if canon || nonblock(fd) || (wantMin <= 1 && tenths == 0) {
+		return vfs.BlockOn(ctx, r, waiter.ReadableEvents|waiter.EventHUp, nonblock(fd), time.Time{}, func() (int, error) {
+			return t.readInput(dst)
+		})
+	}
+	return r.readTimed(ctx, dst, int(wantMin), time.Duration(tenths)*100*time.Millisecond)
+}
+
+// readTimed is a blocking non-canonical read with VMIN and VTIME
+// (termios(3), n_tty_read()): with VMIN > 0 it returns once VMIN bytes
+// (or len(dst)) are read, and a VTIME > 0 is a timer between bytes that
+// starts with the first one; with VMIN = 0 VTIME is the time to wait for
+// one byte, and the read returns 0 when it runs out. A signal ends the
+// wait with what was read, ERESTARTSYS if nothing was.
+func (r *replicaFile) readTimed(ctx vfs.Context, dst []byte, wantMin int, timer time.Duration) (int, error) {
+	t := r.t
+	var deadline <-chan time.Time
+	interByte := wantMin > 0 && timer > 0
+	if wantMin == 0 {
+		wantMin = 1
+		tm := time.NewTimer(timer)
+		defer tm.Stop()
+		deadline = tm.C
+	}
+	e, ch := waiter.NewChannelEntry(waiter.ReadableEvents | waiter.EventHUp)
+	r.EventRegister(&e)
+	defer r.EventUnregister(&e)
+	intr := ctx.InterruptChan()
+	var gap *time.Timer
+	defer func() {
+		if gap != nil {
+			gap.Stop()
+		}
+	}()
+	n := 0
+	for {
+		t.mu.Lock()
+		m, _ := t.ld.read(dst[n:])
+		closed := t.masterClosed
+		t.mu.Unlock()
+		if m > 0 {
+			n += m
+			t.masterQ.Notify(waiter.WritableEvents)
+			if interByte {
+				if gap == nil {
+					gap = time.NewTimer(timer)
+				} else {
+					gap.Reset(timer)
+				}
+				deadline = gap.C
+			}
+		}
+		if n >= wantMin || n == len(dst) || closed {
+			return n, nil
+		}
+		select {
+		case <-ch:
+		case <-intr:
+			if ctx.Interrupted() {
+				if n > 0 {
+					return n, nil
+				}
+				return 0, syserr.ERestartSys
+			}
+		case <-deadline:
+			return n, nil
+		}
+	}
 }
 
 // Write implements vfs.FileImpl.

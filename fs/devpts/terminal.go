@@ -166,8 +166,12 @@ func (t *Terminal) replicaReadiness(mask waiter.EventMask) waiter.EventMask {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var r waiter.EventMask
+	// Non-canonical with VMIN > 0 and no VTIME, poll waits for VMIN bytes
+	// as a read would (input_available_p()).
 	if t.ld.readable() {
-		r |= waiter.ReadableEvents
+		if t.ld.lflag(unix.ICANON) || t.ld.termios.Cc[vtime] != 0 || t.ld.readyLen >= int(t.ld.termios.Cc[vmin]) {
+			r |= waiter.ReadableEvents
+		}
 	}
 	if len(t.ld.out) < maxOutput && !t.ld.stopped {
 		r |= waiter.WritableEvents
