@@ -26,6 +26,11 @@ import (
 // address: the sandbox's netstack had it, the host kernel did not answer.
 // All traffic stays between the two namespaces.
 func TestNetworkSandbox(t *testing.T) {
+	// The sandbox dies with the thread that started it (Pdeathsig):
+	// keep this goroutine on its thread, so that the threads inNetns
+	// retires in a namespace are never that one.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	requireRoot(t)
 	bin := pangolin(t)
 	root := debianRoot(t)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -144,6 +145,12 @@ func runDo(args []string) int {
 // startSandbox starts the gofer and the sentry, connected by a socketpair,
 // waits for the sentry and returns the app's exit status.
 func startSandbox(f doFlags, root string, overlay bool, cmd []string) int {
+	// The gofer and the sentry get Pdeathsig, which fires when the thread
+	// that forked them exits, not the process. Keep this goroutine on its
+	// thread for good, so that a thread another goroutine retires
+	// (attachNetns leaves its namespace-switched thread locked, to die)
+	// is never their parent.
+	runtime.LockOSThread()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return errorf(1, "creating gofer socket: %v", err)
