@@ -6,6 +6,7 @@
 #   make bench   -> native vs sandbox benchmarks, side by side
 #   make compat  -> regenerate syscalls-tests/COMPAT.md
 #   make seccomp-doc -> regenerate README.md's host syscall lists
+#   make vdso    -> rebuild the committed vDSO image (sentry/vdso/vdso.so) from its C source
 
 GO      ?= go
 BIN     := bin/pangolin
@@ -16,7 +17,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # netgo and osusergo keep glibc's NSS (which cannot work statically) out.
 GOFLAGS_BUILD := -trimpath -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -extldflags "-static"'
 
-.PHONY: all build test test-systrap vet fmt-check unit syscalls-tests bench compat seccomp-doc clean
+.PHONY: all build test test-systrap vet fmt-check unit syscalls-tests bench compat seccomp-doc vdso clean
 
 all: build
 
@@ -56,6 +57,12 @@ compat: build
 # fails while they are stale).
 seccomp-doc:
 	$(GO) run ./syscalls-tests/cmd/seccompdoc
+
+# Rebuilds sentry/vdso/vdso.so (embedded in the binary) and vdso.sum, which
+# records the compiler and source hashes (go test ./sentry/vdso fails while
+# the committed image is stale).
+vdso:
+	sentry/vdso/src/build.sh
 
 clean:
 	rm -rf bin syscalls-tests/out

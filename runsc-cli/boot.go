@@ -150,7 +150,7 @@ func boot(c bootConfig) int {
 	if err != nil {
 		return errorf(1, "sentry: %v", err)
 	}
-	k := kernel.New(kernel.Config{
+	k, err := kernel.New(kernel.Config{
 		Platform: plat,
 		MemFile:  mf,
 		VFS:      sb.vfs,
@@ -159,6 +159,9 @@ func boot(c bootConfig) int {
 		Strace:   c.strace,
 		Hostname: c.hostname,
 	})
+	if err != nil {
+		return errorf(1, "sentry: %v", err)
+	}
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
 		k.HostMemory = si.Totalram * uint64(si.Unit)

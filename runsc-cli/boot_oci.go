@@ -152,7 +152,7 @@ func (s *ociSandbox) boot(c bootConfig, goferFDs []int) (int, error) {
 		return 1, err
 	}
 	s.sb = sb
-	k := kernel.New(kernel.Config{
+	k, err := kernel.New(kernel.Config{
 		Platform: plat,
 		MemFile:  mf,
 		VFS:      sb.vfs,
@@ -161,6 +161,9 @@ func (s *ociSandbox) boot(c bootConfig, goferFDs []int) (int, error) {
 		Strace:   c.strace,
 		Hostname: s.cfg.Hostname,
 	})
+	if err != nil {
+		return 1, err
+	}
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
 		k.HostMemory = si.Totalram * uint64(si.Unit)

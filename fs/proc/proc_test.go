@@ -249,7 +249,10 @@ func TestUUID(t *testing.T) {
 func mounted(t *testing.T) (read func(path string) (string, error), v *vfs.VirtualFilesystem, fsc *vfs.FSContext, ctx vfs.Context) {
 	t.Helper()
 	v = vfs.New()
-	k := kernel.New(kernel.Config{VFS: v, Hostname: "box"})
+	k, err := kernel.New(kernel.Config{VFS: v, Hostname: "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	pfs, err := New(k)
 	if err != nil {
 		t.Fatal(err)

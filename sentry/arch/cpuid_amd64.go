@@ -26,3 +26,14 @@ func XFeatures() uint64 {
 	a, _, _, d := cpuid(0xd, 0)
 	return uint64(d)<<32 | uint64(a)
 }
+
+// InvariantTSC reports whether the time stamp counter runs at a constant
+// rate in every power state (CPUID 0x80000007 EDX bit 8, which Linux reports
+// as constant_tsc and nonstop_tsc), so that it can serve as a clock.
+func InvariantTSC() bool {
+	if a, _, _, _ := cpuid(0x80000000, 0); a < 0x80000007 {
+		return false
+	}
+	_, _, _, d := cpuid(0x80000007, 0)
+	return d&(1<<8) != 0
+}

@@ -62,7 +62,7 @@ func (t *Task) FutexWait(addr uintptr, val, bitset uint32, private bool, timeout
 
 	var timer <-chan time.Time
 	if timeout >= 0 {
-		tm := time.NewTimer(timeout)
+		tm := time.NewTimer(t.k.Time.HostDuration(timeout))
 		defer tm.Stop()
 		timer = tm.C
 	}

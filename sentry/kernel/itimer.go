@@ -72,6 +72,7 @@ func (t *Task) RealTimer() (time.Duration, time.Duration) {
 
 // Preconditions: rt.mu is held.
 func (rt *realTimer) arm(k *Kernel, tg *ThreadGroup, d time.Duration) {
+	d = k.Time.HostDuration(d)
 	rt.deadline = time.Now().Add(d)
 	var timer *time.Timer
 	timer = time.AfterFunc(d, func() {

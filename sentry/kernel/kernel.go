@@ -11,10 +11,13 @@ import (
 
 	"pangolin/fs/vfs"
 	"pangolin/platform"
+	"pangolin/sentry/arch"
 	"pangolin/sentry/auth"
+	"pangolin/sentry/ktime"
 	"pangolin/sentry/limits"
 	"pangolin/sentry/memfile"
 	"pangolin/sentry/mm"
+	"pangolin/sentry/vdso"
 )
 
 // Kernel is one sandbox's application kernel.
@@ -34,6 +37,10 @@ type Kernel struct {
 	utsMu      sync.Mutex
 	// Boot is the sandbox's boot time (CLOCK_BOOTTIME origin).
 	Boot time.Time
+	// Time is the sandbox's clocks, which the vDSO reads too.
+	Time *ktime.Clock
+	// vdso is mapped into every new image; nil without a memory file.
+	vdso *vdso.Image
 	// MemoryLimit bounds app memory (0: none); HostMemory is the host's RAM.
 	MemoryLimit, HostMemory uint64
 	// Opener resolves executables for execve; set by the boot code.
@@ -110,13 +117,15 @@ type Config struct {
 	Hostname string
 }
 
-// New returns a kernel with no tasks.
-func New(c Config) *Kernel {
+// New returns a kernel with no tasks. With a memory file it has a vDSO,
+// whose data page holds the clocks; without one (tests) the clocks live in
+// sentry memory.
+func New(c Config) (*Kernel, error) {
 	h := c.Hostname
 	if h == "" {
 		h = "pangolin"
 	}
-	return &Kernel{
+	k := &Kernel{
 		Platform:        c.Platform,
 		MemFile:         c.MemFile,
 		VFS:             c.VFS,
@@ -132,6 +141,28 @@ func New(c Config) *Kernel {
 		unknownSyscalls: make(map[uintptr]bool),
 		initExited:      make(chan struct{}),
 	}
+	page := make([]byte, ktime.PageSize)
+	if c.MemFile != nil {
+		img, err := vdso.New(c.MemFile)
+		if err != nil {
+			return nil, err
+		}
+		k.vdso = img
+		page = img.DataPage()
+	}
+	clock, err := ktime.New(page, k.Boot, arch.InvariantTSC())
+	if err != nil {
+		return nil, fmt.Errorf("clocks: %w", err)
+	}
+	k.Time = clock
+	go clock.Run(nil)
+	return k, nil
+}
+
+// mapVDSO maps the vDSO into a new image's address space (see
+// loader.Args.MapVDSO).
+func (k *Kernel) mapVDSO(m *mm.MemoryManager) (uintptr, error) {
+	return k.vdso.Map(m)
 }
 
 // ExecOpener opens an executable on behalf of t (see loader.Opener).

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"pangolin/sentry/ktime"
 )
 
 // POSIX per-process timers (timer_create(2), kernel/time/posix-timers.c).
@@ -44,6 +46,8 @@ type posixTimer struct {
 	tg   *ThreadGroup
 	id   int32
 	spec TimerSpec
+	// clock converts expiry times for Go's timers. Immutable.
+	clock *ktime.Clock
 
 	mu sync.Mutex
 	// timer is the armed Go timer, nil when disarmed.
@@ -79,7 +83,7 @@ func (t *Task) CreateTimer(spec TimerSpec) (int32, error) {
 		return 0, unix.EAGAIN
 	}
 	tg.nextTimerID = id + 1
-	tg.timers[id] = &posixTimer{tg: tg, id: id, spec: spec}
+	tg.timers[id] = &posixTimer{tg: tg, id: id, spec: spec, clock: t.k.Time}
 	return id, nil
 }
 
@@ -219,6 +223,7 @@ func (pt *posixTimer) stopLocked() {
 //
 // Preconditions: pt.mu is held.
 func (pt *posixTimer) armLocked(d time.Duration) {
+	d = pt.clock.HostDuration(d)
 	pt.deadline = time.Now().Add(d)
 	gen := pt.gen
 	pt.timer = time.AfterFunc(d, func() { pt.fire(gen) })

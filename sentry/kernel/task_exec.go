@@ -6,6 +6,7 @@ import (
 	"pangolin/fs/vfs"
 	"pangolin/sentry/auth"
 	"pangolin/sentry/loader"
+	"pangolin/sentry/mm"
 )
 
 // ExecFile is an executable opened for exec.
@@ -41,7 +42,12 @@ func (t *Task) execImage(filename string, first ExecFile, argv, envv []string) e
 	var newCreds *auth.Credentials
 	var exe string
 	newMM.SetOwnerPID(t.tg.pid)
+	var mapVDSO func(*mm.MemoryManager) (uintptr, error)
+	if t.k.vdso != nil {
+		mapVDSO = t.k.mapVDSO
+	}
 	res, err := loader.Load(loader.Args{
+		MapVDSO: mapVDSO,
 		Open: func(p string) (loader.File, error) {
 			f := first
 			first = nil

@@ -73,11 +73,11 @@ func (k *Kernel) TotalMemory() uint64 {
 	return k.HostMemory
 }
 
-// Sleep blocks for d. It reports whether the full duration elapsed; it
-// returns early (false) when a signal is pending for the task or its thread
-// group is exiting.
+// Sleep blocks for d of the sandbox's clocks (see ktime.Clock.HostDuration).
+// It reports whether the full duration elapsed; it returns early (false)
+// when a signal is pending for the task or its thread group is exiting.
 func (t *Task) Sleep(d time.Duration) bool {
-	timer := time.NewTimer(d)
+	timer := time.NewTimer(t.k.Time.HostDuration(d))
 	defer timer.Stop()
 	for {
 		select {

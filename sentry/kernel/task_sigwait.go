@@ -27,7 +27,7 @@ func (t *Task) SigTimedWait(set uint64, timeout time.Duration) (SigInfo, error) 
 	defer t.SetSigMask(old)
 	var timer <-chan time.Time
 	if timeout > 0 {
-		tm := time.NewTimer(timeout)
+		tm := time.NewTimer(t.k.Time.HostDuration(timeout))
 		defer tm.Stop()
 		timer = tm.C
 	}

@@ -22,4 +22,6 @@ const (
 	atRandom   = 25
 	atHwcap2   = 26
 	atExecfn   = 31
+
+	atSysinfoEhdr = 33
 )

@@ -42,6 +42,9 @@ type Args struct {
 	GID, EGID  uint32
 	// Secure is AT_SECURE (a set-ID or capability-gaining exec).
 	Secure bool
+	// MapVDSO, if set, maps the vDSO into the new address space and
+	// returns its base for AT_SYSINFO_EHDR (arch_setup_additional_pages()).
+	MapVDSO func(m *mm.MemoryManager) (uintptr, error)
 	// BinaryCreds, if set, is called with the binary that will be loaded
 	// (after #! scripts are resolved; a script's own set-ID bits never
 	// count, as in Linux) before the stack is built, and returns the IDs
@@ -328,13 +331,23 @@ func loadELF(a Args, f File, filename string, argv []string, execfn string) (*Re
 		entry = ibias + ie.entry
 	}
 
-	sp, err := buildStack(a, m, uintptr(stackTop), argv, execfn, []auxEntry{
+	// The vDSO goes in after the interpreter, as load_elf_binary() maps
+	// it, and comes first in the auxiliary vector (ARCH_DLINFO).
+	var aux []auxEntry
+	if a.MapVDSO != nil {
+		base, err := a.MapVDSO(m)
+		if err != nil {
+			return nil, err
+		}
+		aux = append(aux, auxEntry{atSysinfoEhdr, uint64(base)})
+	}
+	sp, err := buildStack(a, m, uintptr(stackTop), argv, execfn, append(aux, []auxEntry{
 		{atPhdr, phdrAddr},
 		{atPhent, phdrSize},
 		{atPhnum, uint64(e.phnum)},
 		{atBase, interpBase},
 		{atEntry, bias + e.entry},
-	})
+	}...))
 	if err != nil {
 		return nil, err
 	}

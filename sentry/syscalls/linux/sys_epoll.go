@@ -172,6 +172,9 @@ func epollWait(t *kernel.Task, epfd int32, events uintptr, maxevents int32, time
 		return 0, unix.EINVAL
 	}
 	var b [epollEventSize]byte
+	if timeout > 0 {
+		timeout = t.Kernel().Time.HostDuration(timeout)
+	}
 	n, err := ep.Wait(t, int(maxevents), timeout, func(i int, ev epoll.Event) bool {
 		binary.LittleEndian.PutUint32(b[0:], ev.Events)
 		binary.LittleEndian.PutUint64(b[4:], ev.Data)

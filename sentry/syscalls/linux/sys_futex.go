@@ -64,7 +64,7 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 					ns = 0
 				}
 			}
-			timeout = time.Duration(ns)
+			timeout = t.Kernel().Time.HostDuration(time.Duration(ns))
 		}
 		return 0, t.FutexWait(addr, val, bitset, private, timeout)
 	case futexWake, futexWakeBitset:
@@ -96,7 +96,7 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 				clock = clockMonotonic
 			}
 			now, _ := clockNow(t, clock)
-			deadline = time.Now().Add(time.Duration(ns - now))
+			deadline = time.Now().Add(t.Kernel().Time.HostDuration(time.Duration(ns - now)))
 		}
 		return 0, t.FutexLockPI(addr, private, cmd == futexTrylockPI, deadline)
 	case futexUnlockPI:

@@ -116,7 +116,7 @@ func pollWait(t *kernel.Task, items []pollItem, timeout time.Duration) (int, err
 			}
 			registered = true
 			if timeout > 0 && timeout < maxWait {
-				timer = time.NewTimer(timeout)
+				timer = time.NewTimer(t.Kernel().Time.HostDuration(timeout))
 				timerC = timer.C
 			}
 			// Scan again: a change before the registration would

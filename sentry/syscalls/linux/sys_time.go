@@ -8,40 +8,41 @@ import (
 
 	"pangolin/sentry/arch"
 	"pangolin/sentry/kernel"
+	"pangolin/sentry/ktime"
 )
 
 // Clock IDs (include/uapi/linux/time.h).
 const (
-	clockRealtime         = 0
-	clockMonotonic        = 1
-	clockProcessCPUTime   = 2
-	clockThreadCPUTime    = 3
-	clockMonotonicRaw     = 4
-	clockRealtimeCoarse   = 5
-	clockMonotonicCoarse  = 6
-	clockBoottime         = 7
-	clockRealtimeAlarm    = 8
-	clockBoottimeAlarm    = 9
-	clockTAI              = 11
-	timerAbstime          = 1
-	nsecPerSec            = int64(time.Second)
-	coarseResolutionNsecs = 4000000 // one jiffy at HZ=250
+	clockRealtime        = ktime.ClockRealtime
+	clockMonotonic       = ktime.ClockMonotonic
+	clockProcessCPUTime  = ktime.ClockProcessCPUTime
+	clockThreadCPUTime   = ktime.ClockThreadCPUTime
+	clockRealtimeCoarse  = ktime.ClockRealtimeCoarse
+	clockMonotonicCoarse = ktime.ClockMonotonicCoarse
+	clockBoottime        = ktime.ClockBoottime
+	clockRealtimeAlarm   = ktime.ClockRealtimeAlarm
+	clockBoottimeAlarm   = ktime.ClockBoottimeAlarm
+	clockTAI             = ktime.ClockTAI
+	timerAbstime         = 1
+	nsecPerSec           = int64(time.Second)
 )
 
 // clockNow returns clock c's current value, or EINVAL for an unknown clock.
-// CPU-time clocks report the task's lifetime (see Task.CPUTime).
+// The clocks the vDSO serves come from the same parameters it reads
+// (ktime.Clock), so the two paths agree; the alarm clocks read as their
+// base clocks. CPU-time clocks report the task's lifetime (see
+// Task.CPUTime).
 func clockNow(t *kernel.Task, c int32) (int64, error) {
 	switch c {
-	case clockRealtime, clockRealtimeCoarse, clockRealtimeAlarm:
-		return time.Now().UnixNano(), nil
-	case clockTAI:
-		return time.Now().UnixNano() + 37*nsecPerSec, nil
-	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime, clockBoottimeAlarm:
-		// Counted from the sandbox's boot, plus one second so that it is
-		// never zero, using Go's monotonic clock reading.
-		return int64(time.Since(t.Kernel().Boot)) + nsecPerSec, nil
+	case clockRealtimeAlarm:
+		c = clockRealtime
+	case clockBoottimeAlarm:
+		c = clockBoottime
 	case clockProcessCPUTime, clockThreadCPUTime:
 		return int64(t.CPUTime()), nil
+	}
+	if ns, ok := t.Kernel().Time.Now(c); ok {
+		return ns, nil
 	}
 	return 0, unix.EINVAL
 }
@@ -86,9 +87,9 @@ func ClockGetres(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if _, err := clockNow(t, c); err != nil {
 		return 0, err
 	}
-	res := int64(1)
-	if c == clockRealtimeCoarse || c == clockMonotonicCoarse {
-		res = coarseResolutionNsecs
+	res, ok := t.Kernel().Time.Resolution(c)
+	if !ok {
+		res = 1
 	}
 	if args[1].Pointer() == 0 {
 		return 0, nil
@@ -99,7 +100,7 @@ func ClockGetres(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // Gettimeofday implements Linux syscall gettimeofday(2).
 func Gettimeofday(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if tv := args[0].Pointer(); tv != 0 {
-		now := time.Now().UnixNano()
+		now, _ := clockNow(t, clockRealtime)
 		b := make([]byte, 16)
 		binary.LittleEndian.PutUint64(b, uint64(now/nsecPerSec))
 		binary.LittleEndian.PutUint64(b[8:], uint64((now%nsecPerSec)/1000))
@@ -118,7 +119,8 @@ func Gettimeofday(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Time implements Linux syscall time(2).
 func Time(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	now := time.Now().Unix()
+	ns, _ := clockNow(t, clockRealtime)
+	now := ns / nsecPerSec
 	if p := args[0].Pointer(); p != 0 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(now))
@@ -129,17 +131,30 @@ func Time(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return uintptr(now), nil
 }
 
-// sleepFor sleeps d, waking early if the task is interrupted, and returns
-// the time left.
-func sleepFor(t *kernel.Task, d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
+// sleepUntil blocks until clock c reads at least deadline, or until the
+// task is interrupted, and returns how much of c is left (0 once reached).
+// The host timer is set long enough for the sandbox's clock
+// (ktime.Clock.HostDuration), and the clock is checked again on wake-up, so
+// the app never reads a time before the deadline after the sleep ends.
+func sleepUntil(t *kernel.Task, c int32, deadline int64) int64 {
+	for {
+		now, err := clockNow(t, c)
+		if err != nil || now >= deadline {
+			return 0
+		}
+		if !t.Sleep(t.Kernel().Time.HostDuration(time.Duration(deadline - now))) {
+			now, _ = clockNow(t, c)
+			return max(deadline-now, 0)
+		}
 	}
-	deadline := time.Now().Add(d)
-	if t.Sleep(d) {
-		return 0
+}
+
+// addNs returns a+b, saturating at the largest time.
+func addNs(a, b int64) int64 {
+	if b > 1<<63-1-a {
+		return 1<<63 - 1
 	}
-	return time.Until(deadline)
+	return a + b
 }
 
 // Nanosleep implements Linux syscall nanosleep(2).
@@ -148,27 +163,28 @@ func Nanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return sleepUntil(t, time.Now().Add(time.Duration(ns)), args[1].Pointer())
+	now, _ := clockNow(t, clockMonotonic)
+	return sleepRelative(t, addNs(now, ns), args[1].Pointer())
 }
 
-// sleepUntil sleeps until deadline (a relative sleep made absolute). If a
-// signal interrupts it, the time left is written to rem (if non-zero) and
-// the call returns ERESTART_RESTARTBLOCK: EINTR if a handler runs,
-// otherwise restart_syscall(2) resumes the same deadline
+// sleepRelative sleeps until CLOCK_MONOTONIC reaches deadline (a relative
+// sleep made absolute). If a signal interrupts it, the time left is written
+// to rem (if non-zero) and the call returns ERESTART_RESTARTBLOCK: EINTR if
+// a handler runs, otherwise restart_syscall(2) resumes the same deadline
 // (hrtimer_nanosleep_restart()), so that a stop and continue does not cut
 // a sleep short.
-func sleepUntil(t *kernel.Task, deadline time.Time, rem uintptr) (uintptr, error) {
-	left := sleepFor(t, time.Until(deadline))
+func sleepRelative(t *kernel.Task, deadline int64, rem uintptr) (uintptr, error) {
+	left := sleepUntil(t, clockMonotonic, deadline)
 	if left <= 0 {
 		return 0, nil
 	}
 	if rem != 0 {
-		if err := t.CopyOutBytes(rem, putTimespec(int64(left))); err != nil {
+		if err := t.CopyOutBytes(rem, putTimespec(left)); err != nil {
 			return 0, err
 		}
 	}
 	t.SetRestartBlock(func(t *kernel.Task) (uintptr, error) {
-		return sleepUntil(t, deadline, rem)
+		return sleepRelative(t, deadline, rem)
 	})
 	return 0, kernel.ERestartRestartBlock
 }
@@ -201,12 +217,14 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 		return 0, err
 	}
 	if flags&timerAbstime == 0 {
-		return sleepUntil(t, time.Now().Add(time.Duration(ns)), args[3].Pointer())
+		// Relative sleeps are not affected by changes of the clock
+		// (hrtimer_nanosleep() with HRTIMER_MODE_REL).
+		now, _ := clockNow(t, clockMonotonic)
+		return sleepRelative(t, addNs(now, ns), args[3].Pointer())
 	}
 	// An absolute sleep is simply restarted with the same arguments
 	// (ERESTARTNOHAND) and never writes rem.
-	now, _ := clockNow(t, c)
-	if sleepFor(t, time.Duration(ns-now)) > 0 {
+	if sleepUntil(t, c, ns) > 0 {
 		return 0, kernel.ERestartNoHand
 	}
 	return 0, nil
