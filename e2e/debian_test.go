@@ -230,6 +230,8 @@ func TestPython(t *testing.T) {
 		{name: "select-poll-stdin", argv: []string{"/usr/bin/python3", "-c", "import os, select; print(select.select([0], [], [], 10)[0]); print(os.read(0, 5)); p = select.poll(); p.register(0, select.POLLIN); print(p.poll(10000)); print(os.read(0, 100)); print(select.select([0], [], [], 10)[0], os.read(0, 100))"},
 			opts: runOpts{stdin: "data and more\n"}},
 		{name: "hashlib-100MB", argv: py("hash100"), timeout: 180 * time.Second},
+		// The vDSO: clocks from glibc in a dynamic program.
+		{name: "clocks-vdso", argv: py("clocks")},
 	})
 }
 

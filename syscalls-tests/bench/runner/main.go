@@ -58,6 +58,7 @@ type bench struct {
 
 var benches = []bench{
 	{src: "getpid", metric: "getpid (ns/op)", scale: 1},
+	{src: "clock_gettime", metric: "clock_gettime MONOTONIC, glibc (ns/op)", scale: 1},
 	{src: "read_zero", metric: "read_zero 4 KiB (ns/op)", scale: 1},
 	{src: "open_close", metric: "open_close (ns/op)", scale: 1},
 	{src: "tmpfs_write", metric: "tmpfs_write (ns/op)", scale: 1},
