@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 )
 
 // ErrReleased is returned when an address space is used after Release.
@@ -16,6 +17,10 @@ var ErrReleased = errors.New("ptrace: address space released")
 
 // addressSpace is one stub process.
 type addressSpace struct {
+	// Mapper implements MapFile and Unmap with injected mmap and munmap
+	// (addressSpace.syscall) below the stub page.
+	stubproc.Mapper
+
 	p *Platform
 
 	// leader is the stub process's first thread, traced by the master
@@ -38,7 +43,8 @@ var _ platform.AddressSpace = (*addressSpace)(nil)
 // goroutine; the process is created by, and traced by, the master thread.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	as := &addressSpace{p: p, threads: make(map[int]*thread)}
-	err := p.master.do(func() error {
+	as.Mapper = stubproc.Mapper{Name: "ptrace", Limit: p.stub.Start, Syscall: as.syscall}
+	err := p.master.Do(func() error {
 		t, err := p.master.newProcess(p)
 		if err != nil {
 			return err
@@ -78,7 +84,7 @@ func (as *addressSpace) threadFor(tid int) (*thread, error) {
 		return t, err
 	}
 	var ntid uintptr
-	err := as.p.master.do(func() error {
+	err := as.p.master.Do(func() error {
 		as.mu.Lock()
 		released := as.released
 		as.mu.Unlock()
@@ -88,13 +94,13 @@ func (as *addressSpace) threadFor(tid int) (*thread, error) {
 		const flags = unix.CLONE_VM | unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SIGHAND |
 			unix.CLONE_THREAD | unix.CLONE_SYSVSEM
 		var err error
-		ntid, err = as.leader.syscall(stubCloneOffset, unix.SYS_CLONE, flags, 0, 0, 0, 0)
+		ntid, err = as.leader.Inject(as.p.stub.Start+stubCloneOffset, nil, unix.SYS_CLONE, flags, 0, 0, 0, 0)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: clone stub thread: %w", err)
 	}
-	t := &thread{p: as.p, tgid: as.leader.tgid, tid: int(ntid), tracer: tid}
+	t := as.p.newThread(as.leader.TGID, int(ntid), tid)
 	if err := t.seize(); err != nil {
 		// The untraced thread stays parked in pause(); it dies with the
 		// process on Release.
@@ -105,7 +111,7 @@ func (as *addressSpace) threadFor(tid int) (*thread, error) {
 		as.mu.Unlock()
 		// Release may have missed this thread; it is dead (SIGKILL
 		// kills the group) and ours to reap.
-		_ = reap(t.tid)
+		_ = stubproc.Reap(t.TID)
 		return nil, ErrReleased
 	}
 	as.threads[tid] = t
@@ -115,19 +121,19 @@ func (as *addressSpace) threadFor(tid int) (*thread, error) {
 
 // seize attaches the calling OS thread to t and waits for it to stop.
 func (t *thread) seize() error {
-	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(t.tid), 0, ptraceOptions, 0, 0); e != 0 {
-		return fmt.Errorf("ptrace: PTRACE_SEIZE(%d): %w", t.tid, e)
+	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(t.TID), 0, stubproc.Options, 0, 0); e != 0 {
+		return fmt.Errorf("ptrace: PTRACE_SEIZE(%d): %w", t.TID, e)
 	}
-	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_INTERRUPT, uintptr(t.tid), 0, 0, 0, 0); e != 0 {
-		return fmt.Errorf("ptrace: PTRACE_INTERRUPT(%d): %w", t.tid, e)
+	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_INTERRUPT, uintptr(t.TID), 0, 0, 0, 0); e != 0 {
+		return fmt.Errorf("ptrace: PTRACE_INTERRUPT(%d): %w", t.TID, e)
 	}
 	for {
-		ws, err := wait4(t.tid)
+		ws, err := stubproc.Wait4(t.TID)
 		if err != nil {
 			return fmt.Errorf("ptrace: wait for new stub thread: %w", err)
 		}
 		if ws.Exited() || ws.Signaled() {
-			return fmt.Errorf("%w: new thread: %s", ErrStubDied, describeStatus(ws))
+			return fmt.Errorf("%w: new thread: %s", ErrStubDied, stubproc.DescribeStatus(ws))
 		}
 		// PTRACE_INTERRUPT yields a PTRACE_EVENT_STOP trap; a signal
 		// that raced with it shows up first as a signal-delivery-stop,
@@ -135,17 +141,18 @@ func (t *thread) seize() error {
 		if ws.Stopped() && ws>>16 == unix.PTRACE_EVENT_STOP {
 			return nil
 		}
-		if err := unix.PtraceCont(t.tid, 0); err != nil {
-			return fmt.Errorf("ptrace: PTRACE_CONT(%d): %w", t.tid, err)
+		if err := unix.PtraceCont(t.TID, 0); err != nil {
+			return fmt.Errorf("ptrace: PTRACE_CONT(%d): %w", t.TID, err)
 		}
 	}
 }
 
-// syscall runs an injected syscall in this address space: in the calling OS
-// thread's own stub thread if it has one (no handoff), otherwise in the
-// leader via the master thread. MapFile and Unmap deliberately do not create
-// stub threads: a sentry thread that only manipulates mappings (a loader, a
-// control goroutine) should not leave a thread behind in the stub.
+// syscall runs an injected syscall in this address space (for MapFile and
+// Unmap): in the calling OS thread's own stub thread if it has one (no
+// handoff), otherwise in the leader via the master thread. It deliberately
+// does not create stub threads: a sentry thread that only manipulates
+// mappings (a loader, a control goroutine) should not leave a thread behind
+// in the stub.
 func (as *addressSpace) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -154,10 +161,10 @@ func (as *addressSpace) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 		return 0, err
 	}
 	if t != nil {
-		return t.syscall(stubSyscallOffset, nr, args...)
+		return t.Syscall(nr, args...)
 	}
 	var ret uintptr
-	err = as.p.master.do(func() error {
+	err = as.p.master.Do(func() error {
 		as.mu.Lock()
 		released := as.released
 		as.mu.Unlock()
@@ -165,61 +172,17 @@ func (as *addressSpace) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 			return ErrReleased
 		}
 		var err error
-		ret, err = as.leader.syscall(stubSyscallOffset, nr, args...)
+		ret, err = as.leader.Syscall(nr, args...)
 		return err
 	})
 	return ret, err
-}
-
-// checkRange rejects ranges that are unaligned, empty, wrap, or reach the
-// stub page: a MAP_FIXED over the stub would destroy the injection sites.
-func (as *addressSpace) checkRange(addr, length uintptr) error {
-	const pageMask = 0xfff
-	if addr&pageMask != 0 || length&pageMask != 0 || length == 0 ||
-		addr+length < addr || addr+length > as.p.stubStart {
-		return fmt.Errorf("ptrace: bad range [%#x, +%#x): %w", addr, length, unix.EINVAL)
-	}
-	return nil
-}
-
-// MapFile implements platform.AddressSpace with an injected
-// mmap(addr, length, prot, MAP_SHARED|MAP_FIXED, fd, offset). The fd is
-// valid in the stub because every stub shares the sentry's file descriptor
-// table (CLONE_FILES).
-func (as *addressSpace) MapFile(addr uintptr, fd int, offset uint64, length uintptr, at platform.AccessType) error {
-	if err := as.checkRange(addr, length); err != nil {
-		return err
-	}
-	if offset&0xfff != 0 {
-		return fmt.Errorf("ptrace: unaligned offset %#x: %w", offset, unix.EINVAL)
-	}
-	got, err := as.syscall(unix.SYS_MMAP, addr, length, uintptr(at.Prot()),
-		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(fd), uintptr(offset))
-	if err != nil {
-		return fmt.Errorf("ptrace: mmap(%#x, %#x, fd %d, off %#x): %w", addr, length, fd, offset, err)
-	}
-	if got != addr {
-		return fmt.Errorf("ptrace: mmap(%#x) returned %#x", addr, got)
-	}
-	return nil
-}
-
-// Unmap implements platform.AddressSpace with an injected munmap.
-func (as *addressSpace) Unmap(addr uintptr, length uintptr) error {
-	if err := as.checkRange(addr, length); err != nil {
-		return err
-	}
-	if _, err := as.syscall(unix.SYS_MUNMAP, addr, length); err != nil {
-		return fmt.Errorf("ptrace: munmap(%#x, %#x): %w", addr, length, err)
-	}
-	return nil
 }
 
 // Release implements platform.AddressSpace: SIGKILL the stub process and
 // reap all of its threads. Idempotent. Contexts must not be switched into as
 // concurrently.
 func (as *addressSpace) Release() {
-	_ = as.p.master.do(func() error {
+	_ = as.p.master.Do(func() error {
 		as.kill()
 		return nil
 	})
@@ -233,13 +196,13 @@ func (as *addressSpace) kill() {
 		return
 	}
 	as.released = true
-	others := make([]*thread, 0, len(as.threads))
+	others := make([]int, 0, len(as.threads))
 	for _, t := range as.threads {
-		others = append(others, t)
+		others = append(others, t.TID)
 	}
 	as.threads = nil
 	as.mu.Unlock()
-	killProcess(as.leader, others)
+	as.leader.KillProcess(others...)
 	delete(as.p.master.spaces, as)
 }
 
@@ -255,5 +218,5 @@ func (as *addressSpace) retire(tid int) {
 	}
 	delete(as.threads, tid)
 	as.mu.Unlock()
-	_ = t.exit()
+	_ = t.Exit()
 }

@@ -4,40 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 	"pangolin/sentry/arch"
 )
-
-// interruptSignal is sent with tgkill(2) to the stub thread running a
-// context to kick it out of app code. Any signal works: a traced thread
-// reports it as a signal-delivery-stop before its disposition is consulted
-// (get_signal() -> ptrace_signal()), and it is never delivered (we resume
-// with signal 0). SIGCHLD is also harmless should it reach an untraced stub
-// thread (default action: ignore).
-const interruptSignal = unix.SIGCHLD
-
-// siKernel is SI_KERNEL: the signal was raised by the kernel without a
-// fault address (e.g. #GP from a privileged instruction).
-const siKernel = 0x80
 
 // context is a platform.Context. It is owned by one task goroutine locked to
 // one OS thread; only Interrupt is called from elsewhere.
 type context struct {
 	p *Platform
 
-	mu sync.Mutex
-	// interrupted is set by Interrupt and consumed by Switch.
-	// +checklocks:mu
-	interrupted bool
-	// running is the stub thread executing app code for Switch, or nil.
-	// Interrupt signals it only while it is set, i.e. while Switch owns
-	// the thread, so the target TID cannot have been reaped and reused.
-	// +checklocks:mu
-	running *thread
+	// Interrupter implements Interrupt: it signals the stub thread that
+	// runs app code for Switch with stubproc.InterruptSignal.
+	stubproc.Interrupter
 
 	// The fields below are used only by the owning goroutine.
 
@@ -54,16 +36,6 @@ type context struct {
 }
 
 var _ platform.Context = (*context)(nil)
-
-// Interrupt implements platform.Context.
-func (c *context) Interrupt() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.interrupted = true
-	if t := c.running; t != nil {
-		_ = unix.Tgkill(t.tgid, t.tid, interruptSignal)
-	}
-}
 
 // Release implements platform.Context. Called on the owning thread (as the
 // sentry's task exit path does), it also exits the stub threads that thread
@@ -97,23 +69,11 @@ func (c *context) Switch(pas platform.AddressSpace, regs *arch.Registers) (platf
 	}
 	c.remember(as, tid)
 
-	// Arm: publish the thread, then look at the flag. Interrupt sets the
-	// flag, then looks at running; both under mu, so either we see the
-	// flag here or Interrupt sees the thread and signals it.
-	c.mu.Lock()
-	if c.interrupted {
-		c.interrupted = false
-		c.mu.Unlock()
+	if !c.Arm(t.TGID, t.TID) {
 		return platform.Exit{Kind: platform.ExitInterrupted}, nil
 	}
-	c.running = t
-	c.mu.Unlock()
-
 	exit, err := c.run(t, regs)
-
-	c.mu.Lock()
-	c.running = nil
-	c.mu.Unlock()
+	c.Disarm()
 	if err == nil {
 		if exit.Kind == platform.ExitFault {
 			c.lastFault, c.hasLastFault = exit.Addr&^0xfff, true
@@ -153,7 +113,7 @@ func (c *context) run(t *thread, regs *arch.Registers) (platform.Exit, error) {
 	// -ERESTART* looking rax must not make the host rewind RIP after a
 	// signal stop (arch_do_signal_or_restart()).
 	hregs.Orig_rax = ^uint64(0)
-	if err := ptraceSetRegs(t.tid, &hregs); err != nil {
+	if err := stubproc.SetRegs(t.TID, &hregs); err != nil {
 		return platform.Exit{}, c.deadOr(t, fmt.Errorf("ptrace: PTRACE_SETREGS: %w", err))
 	}
 	if regs.FPValid {
@@ -164,15 +124,15 @@ func (c *context) run(t *thread, regs *arch.Registers) (platform.Exit, error) {
 	for {
 		// PTRACE_SYSEMU: stop at the next syscall entry without running
 		// it (SYSCALL_WORK_SYSCALL_EMU); signals stop as usual.
-		if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SYSEMU, uintptr(t.tid), 0, 0, 0, 0); e != 0 {
+		if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SYSEMU, uintptr(t.TID), 0, 0, 0, 0); e != 0 {
 			return platform.Exit{}, c.deadOr(t, fmt.Errorf("ptrace: PTRACE_SYSEMU: %w", e))
 		}
-		ws, err := wait4(t.tid)
+		ws, err := stubproc.Wait4(t.TID)
 		if err != nil {
 			return platform.Exit{}, fmt.Errorf("ptrace: wait4: %w", err)
 		}
 		if ws.Exited() || ws.Signaled() {
-			return platform.Exit{}, fmt.Errorf("%w: thread %d: %s", ErrStubDied, t.tid, describeStatus(ws))
+			return platform.Exit{}, fmt.Errorf("%w: thread %d: %s", ErrStubDied, t.TID, stubproc.DescribeStatus(ws))
 		}
 		if !ws.Stopped() {
 			continue
@@ -186,27 +146,19 @@ func (c *context) run(t *thread, regs *arch.Registers) (platform.Exit, error) {
 			// host SIGSTOP): nothing for the app, keep going.
 			continue
 		}
-		var raw [siginfoSize]byte
-		if err := ptraceGetSiginfo(t.tid, &raw); err != nil {
+		var si stubproc.Siginfo
+		if err := stubproc.GetSiginfo(t.TID, &si); err != nil {
 			return platform.Exit{}, c.deadOr(t, fmt.Errorf("ptrace: PTRACE_GETSIGINFO: %w", err))
 		}
-		si := decodeSiginfo(&raw)
-		if si.code <= 0 {
-			// Sent by a process (SI_USER, SI_TKILL, SI_QUEUE...), not
-			// raised by app code. Ours is the interrupt; anything
-			// else is a host process poking the stub and is dropped.
-			if sig == interruptSignal && int(si.pid) == unix.Getpid() && c.consumeInterrupt() {
+		if si.Code() <= 0 {
+			// Sent by a process, not raised by app code: ours is
+			// the interrupt, anything else is dropped.
+			if c.Claim(sig, &si, unix.Getpid()) {
 				return c.exit(t, regs, platform.Exit{Kind: platform.ExitInterrupted})
 			}
 			continue
 		}
-		exit := platform.Exit{Signo: int(sig), Code: si.code, Addr: si.addr}
-		if (sig == unix.SIGSEGV || sig == unix.SIGBUS) && si.code != siKernel {
-			exit.Kind = platform.ExitFault
-		} else {
-			exit.Kind = platform.ExitSignal
-		}
-		exit, err = c.exit(t, regs, exit)
+		exit, err := c.exit(t, regs, stubproc.SignalExit(sig, &si))
 		if err == nil && exit.Kind == platform.ExitFault {
 			exit.Access = c.faultAccess(exit.Addr, uintptr(regs.Regs.Rip))
 		}
@@ -214,17 +166,9 @@ func (c *context) run(t *thread, regs *arch.Registers) (platform.Exit, error) {
 	}
 }
 
-func (c *context) consumeInterrupt() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	was := c.interrupted
-	c.interrupted = false
-	return was
-}
-
 // exit reads the stopped thread's registers into regs and returns e.
 func (c *context) exit(t *thread, regs *arch.Registers, e platform.Exit) (platform.Exit, error) {
-	if err := ptraceGetRegs(t.tid, &regs.Regs); err != nil {
+	if err := stubproc.GetRegs(t.TID, &regs.Regs); err != nil {
 		return platform.Exit{}, c.deadOr(t, fmt.Errorf("ptrace: PTRACE_GETREGS: %w", err))
 	}
 	if err := t.getFP(regs); err != nil {
@@ -242,9 +186,9 @@ func (c *context) deadOr(t *thread, err error) error {
 	if !errors.Is(err, unix.ESRCH) {
 		return err
 	}
-	ws, werr := wait4(t.tid)
+	ws, werr := stubproc.Wait4(t.TID)
 	if werr == nil && (ws.Exited() || ws.Signaled()) {
-		return fmt.Errorf("%w: thread %d: %s (%v)", ErrStubDied, t.tid, describeStatus(ws), err)
+		return fmt.Errorf("%w: thread %d: %s (%v)", ErrStubDied, t.TID, stubproc.DescribeStatus(ws), err)
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package ptrace
 import (
 	"golang.org/x/sys/unix"
 
+	"pangolin/platform/internal/stubproc"
 	"pangolin/seccomp"
 )
 
@@ -10,22 +11,19 @@ import (
 // is never read or written through ptrace (the sentry maps the memory file),
 // and attaching to an arbitrary process (PTRACE_ATTACH) is not among them:
 // PTRACE_SEIZE is only used on stub threads the platform just cloned.
-var ptraceRequests = []struct {
-	req  uint64
-	name string
-}{
-	{unix.PTRACE_GETREGS, "PTRACE_GETREGS"},
-	{unix.PTRACE_SETREGS, "PTRACE_SETREGS"},
-	{unix.PTRACE_GETFPREGS, "PTRACE_GETFPREGS"},
-	{unix.PTRACE_SETFPREGS, "PTRACE_SETFPREGS"},
-	{unix.PTRACE_GETREGSET, "PTRACE_GETREGSET"},
-	{unix.PTRACE_SETREGSET, "PTRACE_SETREGSET"},
-	{unix.PTRACE_GETSIGINFO, "PTRACE_GETSIGINFO"},
-	{unix.PTRACE_CONT, "PTRACE_CONT"},
-	{unix.PTRACE_SYSEMU, "PTRACE_SYSEMU"},
-	{unix.PTRACE_SETOPTIONS, "PTRACE_SETOPTIONS"},
-	{unix.PTRACE_SEIZE, "PTRACE_SEIZE"},
-	{unix.PTRACE_INTERRUPT, "PTRACE_INTERRUPT"},
+var ptraceRequests = []uint64{
+	unix.PTRACE_GETREGS,
+	unix.PTRACE_SETREGS,
+	unix.PTRACE_GETFPREGS,
+	unix.PTRACE_SETFPREGS,
+	unix.PTRACE_GETREGSET,
+	unix.PTRACE_SETREGSET,
+	unix.PTRACE_GETSIGINFO,
+	unix.PTRACE_CONT,
+	unix.PTRACE_SYSEMU,
+	unix.PTRACE_SETOPTIONS,
+	unix.PTRACE_SEIZE,
+	unix.PTRACE_INTERRUPT,
 }
 
 // HostSyscalls returns the host syscalls the ptrace platform makes in the
@@ -33,17 +31,10 @@ var ptraceRequests = []struct {
 // (sentry/filter). New, which maps the stub page and clones the master
 // stub, runs before the filter is installed.
 func HostSyscalls() []seccomp.Rule {
-	pt := seccomp.Rule{Name: "ptrace", Why: "tracing stub threads: registers, FP state, siginfo, SYSEMU/CONT, seizing new stub threads"}
-	for _, r := range ptraceRequests {
-		pt.Any = append(pt.Any, seccomp.Match{seccomp.Eq(0, r.req, "request == "+r.name)})
-	}
 	return []seccomp.Rule{
-		pt,
+		stubproc.PtraceRule("tracing stub threads: registers, FP state, siginfo, SYSEMU/CONT, seizing new stub threads", ptraceRequests...),
 		{Name: "wait4", Why: "ptrace stops and exits of stub threads (__WALL)"},
-		{Name: "kill", Why: "SIGKILL a stub process on Release", Any: []seccomp.Match{{
-			seccomp.MaskedEq(0, 0xffffffff80000000, 0, "pid >= 0 (no process-group or kill(-1) broadcast)"),
-			seccomp.Eq(1, uint64(unix.SIGKILL), "sig == SIGKILL"),
-		}}},
+		stubproc.KillRule(),
 		{Name: "tgkill", Why: "interrupt a stub thread running app code (SIGCHLD)"},
 		{Name: "gettid", Why: "stub threads are keyed by their tracer's TID"},
 		{Name: "getpid", Why: "check that a stub's signal came from the sentry"},
@@ -68,7 +59,7 @@ func stubRules() []seccomp.Rule {
 		}},
 		{Name: "munmap", Why: "Unmap, and erasing the sentry's image from the master stub"},
 		{Name: "clone", Why: "new stub processes (from the master stub) and stub threads (from a leader)", Any: []seccomp.Match{
-			{seccomp.Eq(0, unix.CLONE_PARENT|unix.CLONE_PTRACE|unix.CLONE_FILES|uint64(unix.SIGCHLD), "flags == new stub process")},
+			{seccomp.Eq(0, uint64(stubproc.ProcessCloneFlags), "flags == new stub process")},
 			{seccomp.Eq(0, unix.CLONE_VM|unix.CLONE_FILES|unix.CLONE_FS|unix.CLONE_SIGHAND|unix.CLONE_THREAD|unix.CLONE_SYSVSEM, "flags == new stub thread")},
 		}},
 		{Name: "prctl", Why: "PR_SET_PDEATHSIG in a new stub process", Any: []seccomp.Match{

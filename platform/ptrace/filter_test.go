@@ -36,7 +36,7 @@ func TestStubIsFiltered(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	e := newEnv(t)
 	defer e.Close()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", leaderOf(e).tgid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", leaderOf(e).TGID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@
 //
 //   - New installs the stub page in the sentry at a high fixed address and
 //     starts the master goroutine, whose locked OS thread clones the sentry
-//     once (rawClone, clone_amd64.s) into the master stub and erases its
-//     address space by injected munmap calls.
+//     once into the master stub and erases its address space by injected
+//     munmap calls (platform/internal/stubproc, shared with systrap).
 //   - NewAddressSpace injects clone(CLONE_PARENT|CLONE_PTRACE|CLONE_FILES)
 //     into the master stub: a new stub process, traced by the master thread.
 //   - Each sentry OS thread that switches into an address space gets its own
@@ -28,23 +28,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 	"pangolin/seccomp"
 	"pangolin/sentry/arch"
 )
 
-// maxTaskSize is TASK_SIZE_MAX for 4-level paging on x86-64: the exclusive
-// end of user addresses (arch/x86/include/asm/page_64_types.h).
-const maxTaskSize = 0x7ffffffff000
-
 // Platform is the ptrace platform. It is safe for concurrent use.
 type Platform struct {
-	// stubStart is the address of the stub page, identical in the sentry
-	// and in every stub process. Immutable after New.
-	stubStart uintptr
-
-	// initRegs is the register template for injected syscalls (user
-	// segment selectors, EFLAGS.IF). Immutable after New.
-	initRegs unix.PtraceRegs
+	// stub is the stub page (Start, SyscallSite), identical in the sentry
+	// and in every stub process, and the injection register template.
+	// Immutable after New.
+	stub stubproc.Stub
 
 	// fpSize is the host's user XSAVE image size as reported by
 	// PTRACE_GETREGSET(NT_X86_XSTATE), or 0 if the host has no XSAVE and
@@ -53,7 +47,7 @@ type Platform struct {
 
 	// filter is the stub processes' seccomp program (stubRules).
 	// Immutable after New.
-	filter *stubFilter
+	filter *stubproc.Filter
 
 	master *master
 }
@@ -63,7 +57,7 @@ var _ platform.Platform = (*Platform)(nil)
 // New installs the stub and starts the master stub process. The calling
 // goroutine needs no particular thread state.
 func New() (*Platform, error) {
-	addr, err := installStub()
+	addr, err := stubproc.InstallStub(stubCode[:])
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: install stub page: %w", err)
 	}
@@ -71,12 +65,12 @@ func New() (*Platform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: stub filter: %w", err)
 	}
-	p := &Platform{stubStart: addr, filter: newStubFilter(prog)}
-	p.master = &master{reqs: make(chan masterReq), dead: make(chan struct{})}
-	ready := make(chan error, 1)
-	go p.master.run(p, ready)
-	if err := <-ready; err != nil {
-		<-p.master.dead
+	p := &Platform{
+		stub:   stubproc.Stub{Name: "ptrace", ErrDied: ErrStubDied, Start: addr, SyscallSite: addr + stubSyscallOffset},
+		filter: stubproc.NewFilter(prog),
+		master: &master{},
+	}
+	if err := p.master.Start(ErrClosed, func() error { return p.master.startStub(p) }); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -86,17 +80,14 @@ func New() (*Platform, error) {
 // not yet released, and the master stub. The platform must not be used
 // afterwards. The stub page stays mapped in the sentry (it is one page and
 // unmapping it could race with a concurrent New reusing the address).
-func (p *Platform) Close() {
-	_ = p.master.do(p.master.close)
-	<-p.master.dead
-}
+func (p *Platform) Close() { p.master.Close(p.master.close) }
 
 // Name implements platform.Platform.
 func (p *Platform) Name() string { return "ptrace" }
 
 // MaxUserAddress implements platform.Platform: everything below the stub
 // page is the app's.
-func (p *Platform) MaxUserAddress() uintptr { return p.stubStart }
+func (p *Platform) MaxUserAddress() uintptr { return p.stub.Start }
 
 // NewContext implements platform.Platform.
 func (p *Platform) NewContext() (platform.Context, error) {
@@ -110,12 +101,12 @@ func (p *Platform) NewContext() (platform.Context, error) {
 // only length PTRACE_SETREGSET accepts.
 func (p *Platform) probeFP(tid int) error {
 	buf := make([]byte, 64<<10)
-	n, err := ptraceGetRegset(tid, unix.NT_X86_XSTATE, buf)
+	n, err := stubproc.GetRegset(tid, unix.NT_X86_XSTATE, buf)
 	switch {
 	case err == unix.ENODEV || err == unix.EINVAL:
 		// No XSAVE (xstateregs_get() returns -ENODEV).
 		var fx [512]byte
-		if err := ptraceGetFPRegs(tid, &fx); err != nil {
+		if err := stubproc.GetFPRegs(tid, &fx); err != nil {
 			return fmt.Errorf("ptrace: PTRACE_GETFPREGS: %w", err)
 		}
 		p.fpSize = 0
@@ -133,9 +124,9 @@ func (p *Platform) probeFP(tid int) error {
 func (t *thread) setFP(regs *arch.Registers) error {
 	switch n := t.p.fpSize; {
 	case n == 0:
-		return ptraceSetFPRegs(t.tid, (*[512]byte)(regs.FP[:512]))
+		return stubproc.SetFPRegs(t.TID, (*[512]byte)(regs.FP[:512]))
 	case n <= len(regs.FP):
-		return ptraceSetRegset(t.tid, unix.NT_X86_XSTATE, regs.FP[:n])
+		return stubproc.SetRegset(t.TID, unix.NT_X86_XSTATE, regs.FP[:n])
 	default:
 		// The host image is larger than ours (AMX). Components beyond
 		// arch.XSAVEAreaSize are zero, i.e. in their init state.
@@ -144,7 +135,7 @@ func (t *thread) setFP(regs *arch.Registers) error {
 		}
 		clear(t.xbuf[len(regs.FP):])
 		copy(t.xbuf, regs.FP[:])
-		return ptraceSetRegset(t.tid, unix.NT_X86_XSTATE, t.xbuf)
+		return stubproc.SetRegset(t.TID, unix.NT_X86_XSTATE, t.xbuf)
 	}
 }
 
@@ -153,10 +144,10 @@ func (t *thread) getFP(regs *arch.Registers) error {
 	var err error
 	switch n := t.p.fpSize; {
 	case n == 0:
-		err = ptraceGetFPRegs(t.tid, (*[512]byte)(regs.FP[:512]))
+		err = stubproc.GetFPRegs(t.TID, (*[512]byte)(regs.FP[:512]))
 	default:
 		// A short buffer is fine for reads: the kernel copies what fits.
-		_, err = ptraceGetRegset(t.tid, unix.NT_X86_XSTATE, regs.FP[:min(n, len(regs.FP))])
+		_, err = stubproc.GetRegset(t.TID, unix.NT_X86_XSTATE, regs.FP[:min(n, len(regs.FP))])
 	}
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 	"pangolin/platform/platformtest"
 )
 
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 func config() platformtest.Config {
 	return platformtest.Config{
 		Platform:    testPlatform,
-		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.tgid },
+		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.TGID },
 		ErrReleased: ErrReleased,
 		ErrStubDied: ErrStubDied,
 	}
@@ -45,8 +46,8 @@ func config() platformtest.Config {
 func TestConformance(t *testing.T) {
 	platformtest.Run(t, config())
 	// Only the master stub is left.
-	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.tgid {
-		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.tgid)
+	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.TGID {
+		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.TGID)
 	}
 }
 
@@ -55,8 +56,8 @@ func newEnv(t testing.TB) *platformtest.Env { return platformtest.NewEnv(t, conf
 func leaderOf(e *platformtest.Env) *thread { return e.AddressSpace().(*addressSpace).leader }
 
 func TestStubLayout(t *testing.T) {
-	if len(stubCode) > stubSize {
-		t.Fatalf("stub is %d bytes, page is %d", len(stubCode), stubSize)
+	if len(stubCode) > stubproc.PageSize {
+		t.Fatalf("stub is %d bytes, page is %d", len(stubCode), stubproc.PageSize)
 	}
 	for _, c := range []struct {
 		name string
@@ -86,11 +87,11 @@ func TestEmptyAddressSpace(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	e := newEnv(t)
 	defer e.Close()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", leaderOf(e).tgid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", leaderOf(e).TGID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[uint64]bool{platformtest.CodeAddr: true, platformtest.DataAddr: true, uint64(testPlatform.stubStart): true}
+	want := map[uint64]bool{platformtest.CodeAddr: true, platformtest.DataAddr: true, uint64(testPlatform.stub.Start): true}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if strings.HasSuffix(line, "[vsyscall]") {
 			continue
@@ -100,7 +101,7 @@ func TestEmptyAddressSpace(t *testing.T) {
 			t.Errorf("unexpected mapping in stub: %s", line)
 		}
 	}
-	if got := testPlatform.MaxUserAddress(); got != testPlatform.stubStart || got&0xfff != 0 {
+	if got := testPlatform.MaxUserAddress(); got != testPlatform.stub.Start || got&0xfff != 0 {
 		t.Errorf("MaxUserAddress = %#x", got)
 	}
 }

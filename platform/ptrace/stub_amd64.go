@@ -82,7 +82,4 @@ const (
 	stubSyscallOffset = 0xa0 // syscall; int3
 	stubCloneOffset   = 0xb0 // syscall; test; jnz parent; child: pause loop; parent: int3
 	stubZeroOffset    = 0xd0
-
-	// stubSize is the size of the stub mapping (one page).
-	stubSize = 0x1000
 )

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 )
 
 // ErrReleased is returned when an address space is used after Release.
@@ -37,10 +38,14 @@ const (
 
 // handledSignals are the signals the stub's handler takes: the synchronous
 // ones app code raises, and the interrupt signal.
-var handledSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, interruptSignal}
+var handledSignals = []unix.Signal{unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, stubproc.InterruptSignal}
 
 // addressSpace is one stub process.
 type addressSpace struct {
+	// Mapper implements MapFile and Unmap with mmap and munmap requests to
+	// the syscall thread (addressSpace.do) below the shared region.
+	stubproc.Mapper
+
 	p *Platform
 
 	// slot and mem are the address space's slot of the shared memfd and
@@ -53,7 +58,7 @@ type addressSpace struct {
 	// the master thread for the life of the process. Only the master
 	// goroutine injects into it; kill (SIGKILL and reap) may run anywhere.
 	// Immutable.
-	leader *tracee
+	leader *stubproc.Tracee
 	// sysTid is the syscall thread. Immutable.
 	sysTid int
 
@@ -85,14 +90,15 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 		return nil, err
 	}
 	as := &addressSpace{p: p, slot: slot, mem: mem}
+	as.Mapper = stubproc.Mapper{Name: "systrap", Limit: p.stubShared, Syscall: as.do}
 	as.initRequestPage()
-	err = p.master.do(func() error {
-		t, err := p.master.newProcess(p)
+	err = p.master.Do(func() error {
+		t, err := p.master.newProcess()
 		if err != nil {
 			return err
 		}
 		if err := as.setup(t); err != nil {
-			t.kill()
+			t.KillProcess()
 			return err
 		}
 		as.leader = t
@@ -148,14 +154,14 @@ func (as *addressSpace) initRequestPage() {
 // syscall thread, which maps the rest of the slot and installs the handler
 // itself (stubSyscallThreadInit). Runs on the master thread; t is the
 // stopped leader.
-func (as *addressSpace) setup(t *tracee) error {
+func (as *addressSpace) setup(t *stubproc.Tracee) error {
 	p := as.p
 	off := uintptr(as.slot) * slotSize
-	if _, err := t.inject(unix.SYS_MMAP, p.stubShared, pageSize, unix.PROT_READ,
+	if _, err := t.Syscall(unix.SYS_MMAP, p.stubShared, pageSize, unix.PROT_READ,
 		unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.shared.fd), off); err != nil {
 		return fmt.Errorf("systrap: map request page: %w", err)
 	}
-	tid, err := t.syscall(p.stub.cloneSyscallThread, func(r *unix.PtraceRegs) {
+	tid, err := t.Inject(p.stub.cloneSyscallThread, func(r *unix.PtraceRegs) {
 		r.R12 = uint64(p.stubShared)
 		r.R13 = uint64(p.stubShared + repPage)
 		r.R15 = 0
@@ -175,7 +181,7 @@ func (as *addressSpace) isReleased() bool {
 
 // alive reports whether stub thread tid of as still exists (signal 0).
 func (as *addressSpace) alive(tid int) bool {
-	return unix.Tgkill(as.leader.tid, tid, 0) != unix.ESRCH
+	return unix.Tgkill(as.leader.TGID, tid, 0) != unix.ESRCH
 }
 
 // request runs a syscall in the syscall thread. r14 is handed to a clone
@@ -218,7 +224,7 @@ func (as *addressSpace) request(r14 uintptr, nr uintptr, args ...uintptr) (uintp
 	return uintptr(ret), nil
 }
 
-// do runs one request under reqMu.
+// do runs one request under reqMu (for MapFile and Unmap).
 func (as *addressSpace) do(nr uintptr, args ...uintptr) (uintptr, error) {
 	as.reqMu.Lock()
 	defer as.reqMu.Unlock()
@@ -226,48 +232,6 @@ func (as *addressSpace) do(nr uintptr, args ...uintptr) (uintptr, error) {
 		return 0, ErrReleased
 	}
 	return as.request(0, nr, args...)
-}
-
-// checkRange rejects ranges that are unaligned, empty, wrap, or reach the
-// shared region or the stub page.
-func (as *addressSpace) checkRange(addr, length uintptr) error {
-	const pageMask = pageSize - 1
-	if addr&pageMask != 0 || length&pageMask != 0 || length == 0 ||
-		addr+length < addr || addr+length > as.p.stubShared {
-		return fmt.Errorf("systrap: bad range [%#x, +%#x): %w", addr, length, unix.EINVAL)
-	}
-	return nil
-}
-
-// MapFile implements platform.AddressSpace with mmap(MAP_SHARED|MAP_FIXED)
-// in the syscall thread. The fd is valid there because every stub shares
-// the sentry's file descriptor table (CLONE_FILES).
-func (as *addressSpace) MapFile(addr uintptr, fd int, offset uint64, length uintptr, at platform.AccessType) error {
-	if err := as.checkRange(addr, length); err != nil {
-		return err
-	}
-	if offset&(pageSize-1) != 0 {
-		return fmt.Errorf("systrap: unaligned offset %#x: %w", offset, unix.EINVAL)
-	}
-	got, err := as.do(unix.SYS_MMAP, addr, length, uintptr(at.Prot()), unix.MAP_SHARED|unix.MAP_FIXED, uintptr(fd), uintptr(offset))
-	if err != nil {
-		return fmt.Errorf("systrap: mmap(%#x, %#x, fd %d, off %#x): %w", addr, length, fd, offset, err)
-	}
-	if got != addr {
-		return fmt.Errorf("systrap: mmap(%#x) returned %#x", addr, got)
-	}
-	return nil
-}
-
-// Unmap implements platform.AddressSpace with munmap in the syscall thread.
-func (as *addressSpace) Unmap(addr uintptr, length uintptr) error {
-	if err := as.checkRange(addr, length); err != nil {
-		return err
-	}
-	if _, err := as.do(unix.SYS_MUNMAP, addr, length); err != nil {
-		return fmt.Errorf("systrap: munmap(%#x, %#x): %w", addr, length, err)
-	}
-	return nil
 }
 
 // Release implements platform.AddressSpace: SIGKILL the stub process, reap
@@ -296,7 +260,7 @@ func (as *addressSpace) kill() {
 	}
 	as.released = true
 	as.mu.Unlock()
-	as.leader.kill()
+	as.leader.KillProcess()
 	m := as.p.master
 	m.mu.Lock()
 	delete(m.spaces, as)

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pangolin/platform/internal/stubproc"
 	"pangolin/seccomp"
 )
 
@@ -191,7 +192,6 @@ const (
 		unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_CHILD_CLEARTID
 	syscallThreadCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 		unix.CLONE_THREAD | unix.CLONE_SYSVSEM
-	processCloneFlags = unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_FILES | uint32(unix.SIGCHLD)
 
 	// arch_prctl codes (arch/x86/include/uapi/asm/prctl.h).
 	archSetGS = 0x1001
@@ -209,7 +209,7 @@ const (
 func processRules() []stubRule {
 	return []stubRule{
 		{"clone", unix.SYS_CLONE, "new stub processes (master stub), the syscall thread (leader) and app threads (syscall thread)", [][]argEq{
-			{{0, processCloneFlags, "flags == new stub process"}}, {{0, syscallThreadCloneFlags, "flags == syscall thread"}}, {{0, appCloneFlags, "flags == app thread"}},
+			{{0, stubproc.ProcessCloneFlags, "flags == new stub process"}}, {{0, syscallThreadCloneFlags, "flags == syscall thread"}}, {{0, appCloneFlags, "flags == app thread"}},
 		}},
 		{"mmap", unix.SYS_MMAP, "MapFile and the shared region: shared mappings of sentry-held FDs at fixed addresses", [][]argEq{
 			{{3, unix.MAP_SHARED | unix.MAP_FIXED, "flags == MAP_SHARED|MAP_FIXED"}},
@@ -258,14 +258,11 @@ func appFilter(stubStart uintptr) ([]byte, error) { return buildFilter(stubStart
 // ptraceRequests are the requests the platform issues as a tracer once the
 // sentry is filtered: creating a stub process (injected clone, mmap,
 // sigaction, and the clone of its syscall thread) is the only use.
-var ptraceRequests = []struct {
-	req  uint64
-	name string
-}{
-	{unix.PTRACE_GETREGS, "PTRACE_GETREGS"},
-	{unix.PTRACE_SETREGS, "PTRACE_SETREGS"},
-	{unix.PTRACE_CONT, "PTRACE_CONT"},
-	{unix.PTRACE_SETOPTIONS, "PTRACE_SETOPTIONS"},
+var ptraceRequests = []uint64{
+	unix.PTRACE_GETREGS,
+	unix.PTRACE_SETREGS,
+	unix.PTRACE_CONT,
+	unix.PTRACE_SETOPTIONS,
 }
 
 // HostSyscalls returns the host syscalls the systrap platform makes in the
@@ -275,17 +272,10 @@ var ptraceRequests = []struct {
 // munmap and madvise of the shared memory are covered by the sentry's own
 // rules (no PROT_EXEC).
 func HostSyscalls() []seccomp.Rule {
-	pt := seccomp.Rule{Name: "ptrace", Why: "creating stub processes: injected clone/mmap/sigaction in a stopped leader (no ptrace per trap)"}
-	for _, r := range ptraceRequests {
-		pt.Any = append(pt.Any, seccomp.Match{seccomp.Eq(0, r.req, "request == "+r.name)})
-	}
 	return []seccomp.Rule{
-		pt,
+		stubproc.PtraceRule("creating stub processes: injected clone/mmap/sigaction in a stopped leader (no ptrace per trap)", ptraceRequests...),
 		{Name: "wait4", Why: "ptrace stops of a new stub process's leader; reaping it on Release (__WALL)"},
-		{Name: "kill", Why: "SIGKILL a stub process on Release", Any: []seccomp.Match{{
-			seccomp.MaskedEq(0, 0xffffffff80000000, 0, "pid >= 0 (no process-group or kill(-1) broadcast)"),
-			seccomp.Eq(1, uint64(unix.SIGKILL), "sig == SIGKILL"),
-		}}},
+		stubproc.KillRule(),
 		{Name: "tgkill", Why: "interrupt a stub thread running app code (SIGCHLD); signal 0 checks a stub thread is alive"},
 		{Name: "futex", Why: "hand a stub thread back and forth through its state word in the shared memfd (FUTEX_WAIT/FUTEX_WAKE without FUTEX_PRIVATE, as the waker is another process)", Any: []seccomp.Match{
 			{seccomp.Eq(1, opFutexWait, "op == FUTEX_WAIT")},

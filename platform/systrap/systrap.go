@@ -9,8 +9,9 @@
 //
 //   - New installs the stub page (stub_amd64.s) in the sentry, creates the
 //     shared memfd and starts the master goroutine, whose locked OS thread
-//     clones the sentry once into the master stub (as platform/ptrace does),
-//     erases its address space and installs the process filter.
+//     clones the sentry once into the master stub, erases its address
+//     space and installs the process filter (platform/internal/stubproc,
+//     shared with platform/ptrace).
 //   - NewAddressSpace clones a stub process from the master stub and, by
 //     ptrace injection into its stopped leader, maps the address space's
 //     slot of the shared memfd, installs the signal handler and clones the
@@ -32,19 +33,20 @@ package systrap
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"pangolin/platform"
+	"pangolin/platform/internal/stubproc"
 )
-
-// maxTaskSize is TASK_SIZE_MAX for 4-level paging on x86-64.
-const maxTaskSize = 0x7ffffffff000
 
 // ErrClosed is returned once Platform.Close has run.
 var ErrClosed = errors.New("systrap: platform closed")
+
+// ErrStubDied is wrapped by errors reporting that a stub process or thread
+// exited or was killed underneath the platform.
+var ErrStubDied = errors.New("systrap: stub died")
 
 // stubAddrs are the stub's entry points in the stub page (identical in the
 // sentry and every stub process). Immutable after New.
@@ -56,20 +58,21 @@ type stubAddrs struct {
 // Platform is the systrap platform. It is safe for concurrent use.
 type Platform struct {
 	stub stubAddrs // immutable
+	// inject is the stub page as ptrace injection into the master stub
+	// and the leaders sees it. Its register template is set by the master
+	// goroutine before New returns; immutable afterwards.
+	inject stubproc.Stub
 	// stubShared is where each stub process maps its slot of the shared
 	// memfd, right below the stub page. Immutable.
 	stubShared uintptr
-	// initRegs is the register template for injected syscalls. Set by
-	// the master goroutine before New returns; immutable afterwards.
-	initRegs unix.PtraceRegs
 	// fsgsbase says the CPU and kernel let user space use
 	// RD/WR{FS,GS}BASE (AT_HWCAP2 HWCAP2_FSGSBASE). Immutable.
 	fsgsbase bool
 	// pid is the sentry's pid (the sender of interrupt signals). Immutable.
 	pid int
 
-	procFilter *heapFilter // the master stub's filter; immutable
-	appProg    []byte      // the app-thread filter, copied into each slot; immutable
+	procFilter *stubproc.Filter // the master stub's filter; immutable
+	appProg    []byte           // the app-thread filter, copied into each slot; immutable
 
 	shared *sharedMem
 	master *master
@@ -87,7 +90,7 @@ func New() (*Platform, error) {
 		return nil, fmt.Errorf("systrap: stub not laid out as one page: %#x %#x %#x %#x %#x %#x", begin, sys, clone, handler, restorer, end)
 	}
 	code := stubCode(begin, end)
-	addr, err := installStub(code)
+	addr, err := stubproc.InstallStub(code)
 	if err != nil {
 		return nil, fmt.Errorf("systrap: install stub page: %w", err)
 	}
@@ -99,6 +102,7 @@ func New() (*Platform, error) {
 			handler:            addr + (handler - begin),
 			restorer:           addr + (restorer - begin),
 		},
+		inject:     stubproc.Stub{Name: "systrap", ErrDied: ErrStubDied, Start: addr, SyscallSite: addr + (sys - begin)},
 		stubShared: addr - slotSize,
 		pid:        unix.Getpid(),
 		fsgsbase:   hwcap2()&hwcap2FSGSBase != 0,
@@ -111,7 +115,7 @@ func New() (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.procFilter = newHeapFilter(prog)
+	p.procFilter = stubproc.NewFilter(prog)
 	if p.appProg, err = appFilter(addr); err != nil {
 		return nil, err
 	}
@@ -121,11 +125,8 @@ func New() (*Platform, error) {
 	if p.shared, err = newSharedMem(); err != nil {
 		return nil, err
 	}
-	p.master = &master{reqs: make(chan masterReq), dead: make(chan struct{})}
-	ready := make(chan error, 1)
-	go p.master.run(p, ready)
-	if err := <-ready; err != nil {
-		<-p.master.dead
+	p.master = &master{}
+	if err := p.master.Start(ErrClosed, func() error { return p.master.startStub(p) }); err != nil {
 		p.shared.close()
 		return nil, err
 	}
@@ -154,8 +155,7 @@ func (p *Platform) findThreadInitTrap(code []byte) uintptr {
 // Close kills every stub process of the platform and the master stub. The
 // platform must not be used afterwards.
 func (p *Platform) Close() {
-	_ = p.master.do(p.master.close)
-	<-p.master.dead
+	p.master.Close(p.master.close)
 	p.shared.close()
 }
 
@@ -171,17 +171,13 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	return &context{p: p, threads: make(map[*addressSpace]*thread)}, nil
 }
 
-// master is a goroutine locked to one OS thread for the lifetime of the
-// platform: the parent and tracer of the master stub and of every stub
-// process's leader (see platform/ptrace's master for why).
+// master is the platform's master goroutine (stubproc.Master): the parent
+// and tracer of the master stub and of every stub process's leader.
 type master struct {
-	reqs chan masterReq
-	dead chan struct{}
+	stubproc.Master
 
 	// Only touched on the master goroutine.
-	tid  int
-	stub *tracee
-	stop bool
+	stub *stubproc.Tracee
 
 	mu sync.Mutex
 	// spaces are the live address spaces, killed by Close.
@@ -189,117 +185,31 @@ type master struct {
 	spaces map[*addressSpace]struct{}
 }
 
-type masterReq struct {
-	fn   func() error
-	done chan error
-}
-
-func (m *master) do(fn func() error) error {
-	done := make(chan error, 1)
-	select {
-	case m.reqs <- masterReq{fn: fn, done: done}:
-	case <-m.dead:
-		return ErrClosed
-	}
-	return <-done
-}
-
-func (m *master) run(p *Platform, ready chan<- error) {
-	runtime.LockOSThread()
-	defer close(m.dead)
-	m.tid = unix.Gettid()
+// startStub creates the master stub (stubproc.StartMaster), confined by
+// the process filter.
+func (m *master) startStub(p *Platform) error {
 	m.mu.Lock()
 	m.spaces = make(map[*addressSpace]struct{})
 	m.mu.Unlock()
-	if err := m.startStub(p); err != nil {
-		ready <- err
-		return
-	}
-	ready <- nil
-	for !m.stop {
-		r := <-m.reqs
-		r.done <- r.fn()
-	}
-}
-
-// startStub creates the master stub, confines it with the process filter
-// and erases everything but the stub page from it.
-func (m *master) startStub(p *Platform) error {
-	pid, errno := rawClone(uintptr(unix.SIGCHLD|unix.CLONE_FILES), p.stub.start, uintptr(unix.Getpid()))
-	if errno != 0 {
-		return fmt.Errorf("systrap: clone master stub: %w", unix.Errno(errno))
-	}
-	t := &tracee{p: p, tid: int(pid)}
-	fail := func(err error) error {
-		t.kill()
-		return err
-	}
-	ws, err := wait4(t.tid)
+	t, err := p.inject.StartMaster(p.stub.start, p.procFilter)
 	if err != nil {
-		return fail(fmt.Errorf("systrap: wait for master stub: %w", err))
-	}
-	if !ws.Stopped() || ws.StopSignal() != unix.SIGSTOP {
-		return fail(fmt.Errorf("%w: master stub: %s", ErrStubDied, describeStatus(ws)))
-	}
-	if err := unix.PtraceSetOptions(t.tid, ptraceOptions); err != nil {
-		return fail(fmt.Errorf("systrap: PTRACE_SETOPTIONS: %w", err))
-	}
-	var regs unix.PtraceRegs
-	if err := ptraceGetRegs(t.tid, &regs); err != nil {
-		return fail(fmt.Errorf("systrap: PTRACE_GETREGS: %w", err))
-	}
-	p.initRegs = unix.PtraceRegs{
-		Cs: regs.Cs, Ss: regs.Ss, Ds: regs.Ds, Es: regs.Es, Fs: regs.Fs, Gs: regs.Gs,
-		Eflags: 0x202,
-	}
-	if err := t.unregisterRseq(); err != nil {
-		return fail(err)
-	}
-	if _, err := t.inject(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fail(fmt.Errorf("systrap: stub no_new_privs: %w", err))
-	}
-	if _, err := t.inject(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, p.procFilter.addr()); err != nil {
-		return fail(fmt.Errorf("systrap: stub seccomp filter: %w", err))
-	}
-	if _, err := t.inject(unix.SYS_MUNMAP, 0, p.stub.start); err != nil {
-		return fail(fmt.Errorf("systrap: munmap below stub: %w", err))
-	}
-	if _, err := t.inject(unix.SYS_MUNMAP, p.stub.start+pageSize, maxTaskSize-(p.stub.start+pageSize)); err != nil {
-		return fail(fmt.Errorf("systrap: munmap above stub: %w", err))
+		return err
 	}
 	m.stub = t
 	return nil
 }
 
-// newProcess clones a new, empty stub process from the master stub (see
-// platform/ptrace's newProcess for the flags). Runs on the master thread.
-// Its parent-death signal is set by its syscall thread (the kernel sends
-// it to every thread of an orphaned child that has one); until then
-// PTRACE_O_EXITKILL covers the master thread's death.
-func (m *master) newProcess(p *Platform) (*tracee, error) {
-	pid, err := m.stub.inject(unix.SYS_CLONE, uintptr(processCloneFlags), 0, 0, 0, 0)
-	if err != nil {
-		return nil, fmt.Errorf("systrap: clone stub process: %w", err)
-	}
-	t := &tracee{p: p, tid: int(pid)}
-	fail := func(err error) (*tracee, error) {
-		t.kill()
-		return nil, err
-	}
-	ws, err := wait4(t.tid)
-	if err != nil {
-		return fail(fmt.Errorf("systrap: wait for new stub: %w", err))
-	}
-	if !ws.Stopped() {
-		return fail(fmt.Errorf("%w: new stub: %s", ErrStubDied, describeStatus(ws)))
-	}
-	if err := unix.PtraceSetOptions(t.tid, ptraceOptions); err != nil {
-		return fail(fmt.Errorf("systrap: PTRACE_SETOPTIONS: %w", err))
-	}
-	return t, nil
+// newProcess clones a new, empty stub process from the master stub. Runs
+// on the master thread. Its parent-death signal is set by its syscall
+// thread (the kernel sends it to every thread of an orphaned child that
+// has one); until then PTRACE_O_EXITKILL covers the master thread's death.
+func (m *master) newProcess() (*stubproc.Tracee, error) {
+	return m.stub.NewProcess(m.stub.Stub.SyscallSite)
 }
 
-func (m *master) close() error {
+// close kills every remaining stub process and the master stub. Runs on
+// the master thread, from Platform.Close.
+func (m *master) close() {
 	m.mu.Lock()
 	spaces := m.spaces
 	m.spaces = nil
@@ -307,7 +217,5 @@ func (m *master) close() error {
 	for as := range spaces {
 		as.kill()
 	}
-	m.stub.kill()
-	m.stop = true
-	return nil
+	m.stub.KillProcess()
 }

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func config() platformtest.Config {
 	return platformtest.Config{
 		Platform:    testPlatform,
-		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.tid },
+		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.TGID },
 		ErrReleased: ErrReleased,
 		ErrStubDied: ErrStubDied,
 	}
@@ -46,8 +46,8 @@ func config() platformtest.Config {
 // TestConformance runs the platform conformance suite.
 func TestConformance(t *testing.T) {
 	platformtest.Run(t, config())
-	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.tid {
-		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.tid)
+	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.TGID {
+		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.TGID)
 	}
 }
 
@@ -78,7 +78,7 @@ func TestAddressSpaceLayout(t *testing.T) {
 	regs.Reset(platformtest.ProgSysloop, platformtest.DataAddr+0x1000)
 	e.Switch(&regs)
 	as := e.AddressSpace().(*addressSpace)
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", as.leader.tid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", as.leader.TGID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +103,11 @@ func TestAddressSpaceLayout(t *testing.T) {
 		t.Errorf("MaxUserAddress = %#x", got)
 	}
 	// Leader, syscall thread and our app thread.
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", as.leader.tid))
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", as.leader.TGID))
 	if len(ents) != 3 {
 		t.Errorf("%d stub threads, want 3", len(ents))
 	}
-	st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.leader.tid, e.AddressSpace().(*addressSpace).sysTid))
+	st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", as.leader.TGID, e.AddressSpace().(*addressSpace).sysTid))
 	if !strings.Contains(string(st), "\nSeccomp:\t2\n") || !strings.Contains(string(st), "\nNoNewPrivs:\t1\n") {
 		t.Errorf("syscall thread is not filtered:\n%s", st)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"pangolin/platform/internal/stubproc"
 	"pangolin/sentry/arch"
 )
 
@@ -39,12 +40,11 @@ type thread struct {
 // Layout of the kernel's signal frame pieces (x86-64, struct ucontext and
 // struct sigcontext in arch/x86/include/uapi/asm/sigcontext.h).
 const (
-	ucFlags     = 0
-	ucMcontext  = 40 // gregs[23], then fpstate pointer
-	ucFpstate   = ucMcontext + 23*8
-	ucSigmask   = 296
-	ucSize      = 304
-	siginfoSize = 128
+	ucFlags    = 0
+	ucMcontext = 40 // gregs[23], then fpstate pointer
+	ucFpstate  = ucMcontext + 23*8
+	ucSigmask  = 296
+	ucSize     = 304
 
 	ucFPXstate = 0x1 // UC_FP_XSTATE
 
@@ -86,7 +86,7 @@ const (
 // event is a decoded, validated copy of what the handler published.
 type event struct {
 	signo  int
-	si     [siginfoSize]byte
+	si     stubproc.Siginfo
 	uc     int // offset of the ucontext in the region
 	fp     int // offset of the FP state in the region
 	fpSize int // bytes of FP state (512 without XSAVE)
@@ -114,12 +114,12 @@ func (t *thread) readEvent() (event, error) {
 	if !ok {
 		return ev, fmt.Errorf("systrap: thread %d: ucontext outside its region", t.tid)
 	}
-	si, ok := t.inRegion(le.Uint64(t.ctl[ctlSI:]), siginfoSize)
+	si, ok := t.inRegion(le.Uint64(t.ctl[ctlSI:]), stubproc.SiginfoSize)
 	if !ok {
 		return ev, fmt.Errorf("systrap: thread %d: siginfo outside its region", t.tid)
 	}
 	ev.uc = uc
-	copy(ev.si[:], t.ctl[si:si+siginfoSize])
+	copy(ev.si[:], t.ctl[si:si+stubproc.SiginfoSize])
 	fpAddr := le.Uint64(t.ctl[uc+ucFpstate:])
 	fp, ok := t.inRegion(fpAddr, fxsaveSize)
 	if !ok || fpAddr%16 != 0 {
@@ -281,7 +281,7 @@ func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
 				continue
 			}
 			if at, ok := pending(); ok && time.Since(at) > interruptGrace {
-				_ = unix.Kill(t.as.leader.tid, unix.SIGKILL)
+				_ = unix.Kill(t.as.leader.TGID, unix.SIGKILL)
 				return fmt.Errorf("%w: thread %d ignored an interrupt for %v; stub killed", ErrStubDied, t.tid, interruptGrace)
 			}
 		default:
@@ -289,15 +289,3 @@ func (t *thread) waitEvent(pending func() (time.Time, bool)) error {
 		}
 	}
 }
-
-// siCode returns the event's si_code.
-func (ev *event) siCode() int32 { return int32(binary.LittleEndian.Uint32(ev.si[8:])) }
-
-// siPid returns si_pid of a signal sent by a process.
-func (ev *event) siPid() int { return int(int32(binary.LittleEndian.Uint32(ev.si[16:]))) }
-
-// siAddr returns si_addr of a fault.
-func (ev *event) siAddr() uintptr { return uintptr(binary.LittleEndian.Uint64(ev.si[16:])) }
-
-// siArch returns si_arch of a SIGSYS (the audit architecture of the call).
-func (ev *event) siArch() uint32 { return binary.LittleEndian.Uint32(ev.si[28:]) }

@@ -1,15 +1,10 @@
-package ptrace
+package stubproc
 
 import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
-
-// rawClone is implemented in clone_amd64.s.
-//
-//go:noescape
-func rawClone(flags, entry, ppid uintptr) (pid uintptr, errno uintptr)
 
 // sockFprog is struct sock_fprog (linux/filter.h): the argument of
 // seccomp(SECCOMP_SET_MODE_FILTER).
@@ -19,37 +14,44 @@ type sockFprog struct {
 	filter *byte
 }
 
-// stubFilter is a BPF program held where a freshly cloned master stub can
-// still read it: in the Go heap, whose objects never move, copied into the
-// child by rawClone at the same addresses.
-type stubFilter struct {
+// Filter is a BPF program held where a freshly cloned master stub can still
+// read it: in the Go heap, whose objects never move, copied into the child
+// by rawClone at the same addresses.
+type Filter struct {
 	prog  []byte
 	fprog *sockFprog
 }
 
-func newStubFilter(prog []byte) *stubFilter {
-	return &stubFilter{prog: prog, fprog: &sockFprog{len: uint16(len(prog) / 8), filter: &prog[0]}}
+// NewFilter wraps the classic BPF program prog (8-byte sock_filter
+// instructions).
+func NewFilter(prog []byte) *Filter {
+	return &Filter{prog: prog, fprog: &sockFprog{len: uint16(len(prog) / 8), filter: &prog[0]}}
 }
 
 // addr returns the address of the sock_fprog, valid in the sentry and, until
 // it erases its copy of the sentry, in the master stub.
 //
 // SAFETY: fprog and prog are heap objects referenced by f, which the
-// Platform keeps for its lifetime, so the garbage collector neither frees nor
-// moves them; the uintptr is only handed to the stub's seccomp(2).
-func (f *stubFilter) addr() uintptr { return uintptr(unsafe.Pointer(f.fprog)) }
+// platform keeps for its lifetime, so the garbage collector neither frees
+// nor moves them; the uintptr is only handed to the master stub's
+// seccomp(2), which runs in its copy of the sentry's memory.
+func (f *Filter) addr() uintptr { return uintptr(unsafe.Pointer(f.fprog)) }
 
-// installStub maps one page at the highest free candidate address below the
-// top of the 47-bit user address space, copies the stub into it and makes it
-// read+exec. MAP_FIXED_NOREPLACE (Linux 4.17) fails with EEXIST instead of
-// clobbering a mapping of the sentry; older kernels treat it as a hint, which
-// the address check catches.
-func installStub() (uintptr, error) {
+// InstallStub maps one page at the highest free candidate address below the
+// top of the 47-bit user address space, fills it with int3, copies code to
+// its start and makes it read+exec. The platform reserves whatever it needs
+// below the page itself. MAP_FIXED_NOREPLACE (Linux 4.17) fails with EEXIST
+// instead of clobbering a mapping of the sentry; older kernels treat it as a
+// hint, which the address check catches.
+func InstallStub(code []byte) (uintptr, error) {
 	const top = 0x7fffffff0000
 	const step = 0x10000
+	if len(code) > PageSize {
+		return 0, unix.E2BIG
+	}
 	var lastErr error = unix.ENOMEM
 	for addr := uintptr(top); addr >= top-(1<<32); addr -= step {
-		r, _, e := unix.RawSyscall6(unix.SYS_MMAP, addr, stubSize,
+		r, _, e := unix.RawSyscall6(unix.SYS_MMAP, addr, PageSize,
 			unix.PROT_READ|unix.PROT_WRITE,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, ^uintptr(0), 0)
 		if e != 0 {
@@ -57,19 +59,22 @@ func installStub() (uintptr, error) {
 			continue
 		}
 		if r != addr {
-			unix.RawSyscall(unix.SYS_MUNMAP, r, stubSize, 0)
+			unix.RawSyscall(unix.SYS_MUNMAP, r, PageSize, 0)
 			continue
 		}
-		// SAFETY: [addr, addr+stubSize) was just mapped read/write by us and
-		// nothing else knows about it. It is not Go heap memory, so the
-		// garbage collector ignores pointers into it; the value is
+		// SAFETY: [addr, addr+PageSize) was just mapped read/write by us
+		// and nothing else knows about it. It is not Go heap memory, so
+		// the garbage collector ignores pointers into it; the value is
 		// reinterpreted through memory rather than converted because
 		// the uintptr did not come from an unsafe.Pointer (which go vet
 		// rightly flags in general).
-		page := unsafe.Slice(*(**byte)(unsafe.Pointer(&addr)), stubSize)
-		copy(page, stubCode[:])
-		if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, addr, stubSize, unix.PROT_READ|unix.PROT_EXEC); e != 0 {
-			unix.RawSyscall(unix.SYS_MUNMAP, addr, stubSize, 0)
+		page := unsafe.Slice(*(**byte)(unsafe.Pointer(&addr)), PageSize)
+		for i := range page {
+			page[i] = 0xcc // int3
+		}
+		copy(page, code)
+		if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, addr, PageSize, unix.PROT_READ|unix.PROT_EXEC); e != 0 {
+			unix.RawSyscall(unix.SYS_MUNMAP, addr, PageSize, 0)
 			return 0, e
 		}
 		return addr, nil
@@ -88,20 +93,22 @@ func installStub() (uintptr, error) {
 // (user_i387_struct) for GETFPREGS, sizeof(rseqConfig) (passed as addr) for
 // GET_RSEQ_CONFIGURATION.
 
-func ptraceGetRegs(tid int, regs *unix.PtraceRegs) error {
+// GetRegs is PTRACE_GETREGS.
+func GetRegs(tid int, regs *unix.PtraceRegs) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(regs)), 0, 0)
 	return errnoErr(e)
 }
 
-func ptraceSetRegs(tid int, regs *unix.PtraceRegs) error {
+// SetRegs is PTRACE_SETREGS.
+func SetRegs(tid int, regs *unix.PtraceRegs) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(regs)), 0, 0)
 	return errnoErr(e)
 }
 
-// ptraceGetRegset reads regset note into buf and returns the length the
-// kernel filled in (it truncates to len(buf) and reports the smaller of the
-// two, ptrace_regset() in kernel/ptrace.c).
-func ptraceGetRegset(tid int, note uintptr, buf []byte) (int, error) {
+// GetRegset reads regset note into buf and returns the length the kernel
+// filled in (it truncates to len(buf) and reports the smaller of the two,
+// ptrace_regset() in kernel/ptrace.c).
+func GetRegset(tid int, note uintptr, buf []byte) (int, error) {
 	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(tid), note, uintptr(unsafe.Pointer(&iov)), 0, 0)
 	if e != 0 {
@@ -110,28 +117,30 @@ func ptraceGetRegset(tid int, note uintptr, buf []byte) (int, error) {
 	return int(iov.Len), nil
 }
 
-// ptraceSetRegset writes buf as regset note. For NT_X86_XSTATE the kernel
-// insists that len(buf) is exactly the host's user xstate size
-// (xstateregs_set() in arch/x86/kernel/fpu/regset.c).
-func ptraceSetRegset(tid int, note uintptr, buf []byte) error {
+// SetRegset writes buf as regset note. For NT_X86_XSTATE the kernel insists
+// that len(buf) is exactly the host's user xstate size (xstateregs_set() in
+// arch/x86/kernel/fpu/regset.c).
+func SetRegset(tid int, note uintptr, buf []byte) error {
 	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(tid), note, uintptr(unsafe.Pointer(&iov)), 0, 0)
 	return errnoErr(e)
 }
 
-// ptraceGetFPRegs and ptraceSetFPRegs move the 512-byte FXSAVE image; they
-// are the fallback for hosts without XSAVE.
-func ptraceGetFPRegs(tid int, buf *[512]byte) error {
+// GetFPRegs and SetFPRegs move the 512-byte FXSAVE image; they are the
+// fallback for hosts without XSAVE.
+func GetFPRegs(tid int, buf *[512]byte) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETFPREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(buf)), 0, 0)
 	return errnoErr(e)
 }
 
-func ptraceSetFPRegs(tid int, buf *[512]byte) error {
+// SetFPRegs is PTRACE_SETFPREGS; see GetFPRegs.
+func SetFPRegs(tid int, buf *[512]byte) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETFPREGS, uintptr(tid), 0, uintptr(unsafe.Pointer(buf)), 0, 0)
 	return errnoErr(e)
 }
 
-func ptraceGetSiginfo(tid int, si *[siginfoSize]byte) error {
+// GetSiginfo is PTRACE_GETSIGINFO.
+func GetSiginfo(tid int, si *Siginfo) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGINFO, uintptr(tid), 0, uintptr(unsafe.Pointer(si)), 0, 0)
 	return errnoErr(e)
 }
@@ -145,9 +154,16 @@ type rseqConfig struct {
 	_     uint32
 }
 
-// ptraceGetRseqConfig reads tid's rseq registration (Linux 5.13+). The
-// kernel copies min(addr, sizeof) bytes (ptrace_get_rseq_configuration()).
-func ptraceGetRseqConfig(tid int, c *rseqConfig) error {
+// getRseqConfig reads tid's rseq registration (Linux 5.13+). The kernel
+// copies min(addr, sizeof) bytes (ptrace_get_rseq_configuration()).
+func getRseqConfig(tid int, c *rseqConfig) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GET_RSEQ_CONFIGURATION, uintptr(tid), unsafe.Sizeof(*c), uintptr(unsafe.Pointer(c)), 0, 0)
 	return errnoErr(e)
+}
+
+func errnoErr(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
 }

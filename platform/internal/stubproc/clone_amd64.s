@@ -1,7 +1,8 @@
 // SAFETY: rawClone is the only way Pangolin creates a process from the Go
-// sentry. The child is a copy of the whole Go process (no CLONE_VM) but it
-// never executes Go code: right after clone(2) returns 0 it jumps to the stub
-// page (entry, in R13), which uses only registers and its own page. All
+// sentry (each platform's master stub). The child is a copy of the whole Go
+// process (no CLONE_VM) but it never executes Go code: right after clone(2)
+// returns 0 it jumps to the stub page (entry, in R13), which uses only
+// registers and memory of its own until it stops for its tracer. All
 // signals are blocked around the clone so that no Go signal handler can run
 // in the child before the stub resets the handlers; the parent restores its
 // mask before returning. The function is NOSPLIT and calls nothing, so the
