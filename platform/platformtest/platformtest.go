@@ -36,6 +36,9 @@ type Config struct {
 	// ErrReleased and ErrStubDied are the platform's errors for a
 	// released address space and a stub killed underneath it.
 	ErrReleased, ErrStubDied error
+	// MasterPID returns the host PID of the platform's master stub, the
+	// only child process the platform keeps while no address space lives.
+	MasterPID func() int
 }
 
 // Run runs the whole suite as subtests of t.
@@ -54,6 +57,55 @@ func Run(t *testing.T, c Config) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, c) })
 	}
+	if kids, master := Children(), c.MasterPID(); len(kids) != 1 || kids[0] != master {
+		t.Errorf("children = %v, want only the master stub %d", kids, master)
+	}
+}
+
+// Main is a platform package's TestMain: it creates the platform with
+// newPlatform into *p for the package's tests, runs them, closes the
+// platform and fails unless no child process is left. It does not return.
+func Main[P interface{ Close() }](m *testing.M, newPlatform func() (P, error), p *P) {
+	v, err := newPlatform()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "New:", err)
+		os.Exit(1)
+	}
+	*p = v
+	code := m.Run()
+	v.Close()
+	if kids := Children(); len(kids) != 0 {
+		fmt.Fprintf(os.Stderr, "children left after Close: %v\n", kids)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// Mappings returns the mappings of process pid as start address ->
+// permissions ("r-xp"), without the legacy vsyscall page (which every
+// x86-64 process has).
+func Mappings(t testing.TB, pid int) map[uint64]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps := map[uint64]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasSuffix(line, "[vsyscall]") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			t.Fatalf("/proc/%d/maps: bad line %q", pid, line)
+		}
+		start, err := strconv.ParseUint(strings.SplitN(f[0], "-", 2)[0], 16, 64)
+		if err != nil {
+			t.Fatalf("/proc/%d/maps: bad line %q", pid, line)
+		}
+		maps[start] = f[1]
+	}
+	return maps
 }
 
 // Test memory layout. The memfd holds one page per region, at these file

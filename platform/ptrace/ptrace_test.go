@@ -3,11 +3,7 @@ package ptrace
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
 	"pangolin/platform"
@@ -17,21 +13,7 @@ import (
 
 var testPlatform *Platform
 
-func TestMain(m *testing.M) {
-	p, err := New()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ptrace.New:", err)
-		os.Exit(1)
-	}
-	testPlatform = p
-	code := m.Run()
-	p.Close()
-	if kids := platformtest.Children(); len(kids) != 0 {
-		fmt.Fprintf(os.Stderr, "children left after Close: %v\n", kids)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { platformtest.Main(m, New, &testPlatform) }
 
 func config() platformtest.Config {
 	return platformtest.Config{
@@ -39,17 +21,12 @@ func config() platformtest.Config {
 		StubPID:     func(as platform.AddressSpace) int { return as.(*addressSpace).leader.TGID },
 		ErrReleased: ErrReleased,
 		ErrStubDied: ErrStubDied,
+		MasterPID:   func() int { return testPlatform.master.stub.TGID },
 	}
 }
 
 // TestConformance runs the platform conformance suite.
-func TestConformance(t *testing.T) {
-	platformtest.Run(t, config())
-	// Only the master stub is left.
-	if kids := platformtest.Children(); len(kids) != 1 || kids[0] != testPlatform.master.stub.TGID {
-		t.Errorf("children = %v, want only the master stub %d", kids, testPlatform.master.stub.TGID)
-	}
-}
+func TestConformance(t *testing.T) { platformtest.Run(t, config()) }
 
 func newEnv(t testing.TB) *platformtest.Env { return platformtest.NewEnv(t, config()) }
 
@@ -87,18 +64,10 @@ func TestEmptyAddressSpace(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	e := newEnv(t)
 	defer e.Close()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", leaderOf(e).TGID))
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[uint64]bool{platformtest.CodeAddr: true, platformtest.DataAddr: true, uint64(testPlatform.stub.Start): true}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if strings.HasSuffix(line, "[vsyscall]") {
-			continue
-		}
-		start, err := strconv.ParseUint(strings.SplitN(line, "-", 2)[0], 16, 64)
-		if err != nil || !want[start] {
-			t.Errorf("unexpected mapping in stub: %s", line)
+	for start, perms := range platformtest.Mappings(t, leaderOf(e).TGID) {
+		if !want[start] {
+			t.Errorf("unexpected mapping in stub at %#x (%s)", start, perms)
 		}
 	}
 	if got := testPlatform.MaxUserAddress(); got != testPlatform.stub.Start || got&0xfff != 0 {
