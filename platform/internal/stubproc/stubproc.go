@@ -265,22 +265,15 @@ func (s *Stub) StartMaster(entry uintptr, filter *Filter) (*Tracee, error) {
 	if errno != 0 {
 		return nil, fmt.Errorf("%s: clone master stub: %w", s.Name, unix.Errno(errno))
 	}
-	t := &Tracee{Stub: s, TGID: int(pid), TID: int(pid)}
+	// The stub ends its setup with kill(getpid(), SIGSTOP) after
+	// PTRACE_TRACEME, so its first event is that signal-delivery-stop.
+	t, err := s.attach(int(pid), "master stub", true)
+	if err != nil {
+		return nil, err
+	}
 	fail := func(err error) (*Tracee, error) {
 		t.KillProcess()
 		return nil, err
-	}
-	// The stub ends its setup with kill(getpid(), SIGSTOP) after
-	// PTRACE_TRACEME, so its first event is that signal-delivery-stop.
-	ws, err := Wait4(t.TID)
-	if err != nil {
-		return fail(fmt.Errorf("%s: wait for master stub: %w", s.Name, err))
-	}
-	if !ws.Stopped() || ws.StopSignal() != unix.SIGSTOP {
-		return fail(fmt.Errorf("%w: master stub: %s", s.ErrDied, DescribeStatus(ws)))
-	}
-	if err := unix.PtraceSetOptions(t.TID, Options); err != nil {
-		return fail(fmt.Errorf("%s: PTRACE_SETOPTIONS: %w", s.Name, err))
 	}
 	var regs unix.PtraceRegs
 	if err := GetRegs(t.TID, &regs); err != nil {
@@ -325,22 +318,31 @@ func (t *Tracee) NewProcess(site uintptr) (*Tracee, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: clone stub process: %w", s.Name, err)
 	}
-	n := &Tracee{Stub: s, TGID: int(pid), TID: int(pid)}
+	// CLONE_PTRACE: its first event is a stop (for the SIGSTOP that
+	// ptrace_init_task() queued).
+	return s.attach(int(pid), "new stub", false)
+}
+
+// attach waits for the first stop of the new stub process pid (what names
+// it in errors), a SIGSTOP if sigstop is set, and sets Options on it. On
+// failure the process is killed and reaped.
+func (s *Stub) attach(pid int, what string, sigstop bool) (*Tracee, error) {
+	t := &Tracee{Stub: s, TGID: pid, TID: pid}
 	fail := func(err error) (*Tracee, error) {
-		n.KillProcess()
+		t.KillProcess()
 		return nil, err
 	}
-	ws, err := Wait4(n.TID)
+	ws, err := Wait4(t.TID)
 	if err != nil {
-		return fail(fmt.Errorf("%s: wait for new stub: %w", s.Name, err))
+		return fail(fmt.Errorf("%s: wait for %s: %w", s.Name, what, err))
 	}
-	if !ws.Stopped() {
-		return fail(fmt.Errorf("%w: new stub: %s", s.ErrDied, DescribeStatus(ws)))
+	if !ws.Stopped() || (sigstop && ws.StopSignal() != unix.SIGSTOP) {
+		return fail(fmt.Errorf("%w: %s: %s", s.ErrDied, what, DescribeStatus(ws)))
 	}
-	if err := unix.PtraceSetOptions(n.TID, Options); err != nil {
+	if err := unix.PtraceSetOptions(t.TID, Options); err != nil {
 		return fail(fmt.Errorf("%s: PTRACE_SETOPTIONS: %w", s.Name, err))
 	}
-	return n, nil
+	return t, nil
 }
 
 // unregisterRseq drops the restartable-sequences registration the master
