@@ -34,6 +34,21 @@ die() { echo "daemons: $*" >&2; exit 1; }
 
 up() { [ -S "$1" ] && [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null; }
 
+# setsid_bare becomes a long-lived daemon in a session of its own with no
+# descriptor above stderr: one that inherited a lock (this script's, or a
+# caller's such as a test runner's) would hold it for its life, and every
+# later taker would wait forever. Call it only as a background job
+# (`setsid_bare CMD &`): it closes descriptors and execs in the calling
+# shell, which must be that job's own.
+setsid_bare() {
+  local fd n
+  for fd in /proc/self/fd/*; do
+    n=${fd##*/}
+    [ "$n" -gt 2 ] && eval "exec $n>&-"
+  done 2>/dev/null
+  exec setsid "$@"
+}
+
 start() {
   local bin=$1
   [ -x "$bin" ] || die "$bin: not an executable (make build first)"
@@ -41,7 +56,7 @@ start() {
     die "docker.io and containerd are not installed (.ci/setup installs them)"
   mkdir -p "$state" "$lib" "$logs"
   # One start at a time (parallel test binaries of one checkout). The
-  # daemons must not inherit the lock's descriptor (8>&- below), or they
+  # daemons must not inherit the lock's descriptor (setsid_bare), or they
   # would hold it for ever.
   exec 8>"$state/.lock"
   flock 8
@@ -89,9 +104,7 @@ TOML
 JSON
   if ! up "$ctrd_sock" "$state/containerd.pid"; then
     log "starting containerd (log: $logs/containerd.log)"
-    # 8>&-: a daemon that inherited the lock would hold it for its life,
-    # and every later start would wait forever.
-    setsid containerd --config "$state/containerd.toml" </dev/null >>"$logs/containerd.log" 2>&1 8>&- &
+    setsid_bare containerd --config "$state/containerd.toml" </dev/null >>"$logs/containerd.log" 2>&1 &
     echo $! > "$state/containerd.pid"
     for _ in $(seq 100); do [ -S "$ctrd_sock" ] && break; sleep 0.1; done
     [ -S "$ctrd_sock" ] || { tail -n 20 "$logs/containerd.log" >&2; die "containerd did not start"; }
@@ -99,7 +112,7 @@ JSON
   if ! up "$docker_sock" "$state/docker.pid"; then
     log "starting dockerd (log: $logs/dockerd.log)"
     rm -f "$state/docker.pid"
-    setsid dockerd --config-file "$state/daemon.json" </dev/null >>"$logs/dockerd.log" 2>&1 8>&- &
+    setsid_bare dockerd --config-file "$state/daemon.json" </dev/null >>"$logs/dockerd.log" 2>&1 &
     for _ in $(seq 300); do docker -H "unix://$docker_sock" version >/dev/null 2>&1 && break; sleep 0.1; done
     docker -H "unix://$docker_sock" version >/dev/null 2>&1 || { tail -n 20 "$logs/dockerd.log" >&2; die "dockerd did not start"; }
   fi
