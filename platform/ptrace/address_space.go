@@ -100,7 +100,7 @@ func (as *addressSpace) threadFor(tid int) (*thread, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: clone stub thread: %w", err)
 	}
-	t := as.p.newThread(as.leader.TGID, int(ntid), tid)
+	t := as.p.newThread(as.leader.TGID, int(ntid))
 	if err := t.seize(); err != nil {
 		// The untraced thread stays parked in pause(); it dies with the
 		// process on Release.

@@ -47,7 +47,7 @@ func (m *master) newProcess(p *Platform) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := p.newThread(leader.TGID, leader.TID, m.TID)
+	t := p.newThread(leader.TGID, leader.TID)
 	// The death signal is not inherited (copy_process() clears it); the
 	// parent is now the master thread.
 	if _, err := t.Syscall(unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL)); err != nil {

@@ -3,7 +3,7 @@
 // stub code and the app's own mappings, and every syscall, fault and signal
 // of the app stops the stub and wakes the sentry thread that traces it.
 //
-// See README.md for the design. In short:
+// The design in short:
 //
 //   - New installs the stub page in the sentry at a high fixed address and
 //     starts the master goroutine, whose locked OS thread clones the sentry

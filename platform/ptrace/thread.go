@@ -11,13 +11,14 @@ import (
 var ErrStubDied = errors.New("ptrace: stub died")
 
 // thread is one host thread of a stub process, traced by exactly one host
-// thread of the sentry (tracer). Every ptrace request and wait for it must be
-// issued from that OS thread (ptrace_check_attach() compares the caller with
-// child->parent, a task, not a thread group).
+// thread of the sentry (its tracer, the OS thread that seized it; the
+// address space keys its threads by that thread's TID). Every ptrace
+// request and wait for it must be issued from that OS thread
+// (ptrace_check_attach() compares the caller with child->parent, a task,
+// not a thread group).
 type thread struct {
 	stubproc.Tracee
-	p      *Platform
-	tracer int // host TID of the tracing sentry thread
+	p *Platform
 
 	// xbuf is scratch space for XSAVE images larger than
 	// arch.XSAVEAreaSize (AMX hosts); nil otherwise. Only the tracer uses
@@ -25,7 +26,7 @@ type thread struct {
 	xbuf []byte
 }
 
-// newThread returns the stub thread tid of process tgid, traced by tracer.
-func (p *Platform) newThread(tgid, tid, tracer int) *thread {
-	return &thread{Tracee: stubproc.Tracee{Stub: &p.stub, TGID: tgid, TID: tid}, p: p, tracer: tracer}
+// newThread returns the stub thread tid of process tgid.
+func (p *Platform) newThread(tgid, tid int) *thread {
+	return &thread{Tracee: stubproc.Tracee{Stub: &p.stub, TGID: tgid, TID: tid}, p: p}
 }
