@@ -72,10 +72,11 @@ func (t *Task) RealTimer() (time.Duration, time.Duration) {
 
 // Preconditions: rt.mu is held.
 func (rt *realTimer) arm(k *Kernel, tg *ThreadGroup, d time.Duration) {
-	d = k.Time.HostDuration(d)
+	// getitimer reports what is left of d; the host timer runs long
+	// enough for the app's clocks to have advanced by d when it fires.
 	rt.deadline = time.Now().Add(d)
 	var timer *time.Timer
-	timer = time.AfterFunc(d, func() {
+	timer = time.AfterFunc(k.Time.HostDuration(d), func() {
 		rt.mu.Lock()
 		if rt.timer != timer {
 			rt.mu.Unlock()

@@ -223,10 +223,12 @@ func (pt *posixTimer) stopLocked() {
 //
 // Preconditions: pt.mu is held.
 func (pt *posixTimer) armLocked(d time.Duration) {
-	d = pt.clock.HostDuration(d)
+	// timer_gettime and the period grid count from the deadline; the
+	// host timer runs long enough for the app's clocks to have advanced
+	// by d when it fires.
 	pt.deadline = time.Now().Add(d)
 	gen := pt.gen
-	pt.timer = time.AfterFunc(d, func() { pt.fire(gen) })
+	pt.timer = time.AfterFunc(pt.clock.HostDuration(d), func() { pt.fire(gen) })
 }
 
 // fire handles an expiry: queue the signal, or count an overrun if the last

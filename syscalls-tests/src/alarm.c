@@ -5,11 +5,14 @@
  * - a default SIGALRM kills a child (status 128+14); PID 1 (this
  *   program, natively and in the sandbox) would ignore it
  * - a busy loop (no syscalls) is interrupted by the handler
+ * - getitimer never reports more than was set, and SIGALRM comes no
+ *   earlier than the value by CLOCK_MONOTONIC
  */
 #include "t.h"
 #include <signal.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static volatile int n, flag;
 static void h(int s)
@@ -34,6 +37,19 @@ int main(void)
 	it.it_interval.tv_usec = 0;
 	setitimer(ITIMER_REAL, &it, 0);
 	CHECK("three ticks", n >= 3);
+	struct timespec t0, t1;
+	struct itimerval once = {{0, 0}, {0, 30000}}, cur;
+	n = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setitimer(ITIMER_REAL, &once, 0);
+	getitimer(ITIMER_REAL, &cur);
+	CHECK("getitimer <= value set", cur.it_value.tv_sec == 0 && cur.it_value.tv_usec > 0 &&
+					   cur.it_value.tv_usec <= 30000);
+	while (!n)
+		pause();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK("SIGALRM not before the value",
+	      (t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec - t0.tv_nsec >= 30000000);
 	alarm(5);
 	EXPECT_EQ("alarm returns remaining seconds", alarm(0), 5);
 	signal(SIGALRM, f);

@@ -3,7 +3,8 @@
  * - SIGEV_SIGNAL one-shot and periodic timers deliver si_code SI_TIMER with
  *   si_value and the timer ID
  * - a NULL sigevent means SIGALRM with si_value = timer ID
- * - timer_gettime reports remaining time and interval; disarm with zero
+ * - timer_gettime reports remaining time (never more than set) and interval;
+ *   disarm with zero; a one-shot fires no earlier than set by its clock
  * - overruns are counted while the signal stays blocked
  * - SIGEV_THREAD_ID targets one thread
  * - errors: bad clock EINVAL, bad timer id EINVAL, bad sigev_notify EINVAL,
@@ -55,12 +56,18 @@ int main(void)
 	sev.sigev_value.sival_int = 77;
 	SYSOK("timer_create SIGEV_SIGNAL", timer_create(CLOCK_MONOTONIC, &sev, &tm));
 	struct itimerspec its = {{0, 0}, {0, 20000000}};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	SYSOK("timer_settime one-shot", timer_settime(tm, 0, &its, NULL));
 	struct itimerspec cur;
 	SYSOK("timer_gettime", timer_gettime(tm, &cur));
 	CHECK("armed: remaining > 0, no interval", (cur.it_value.tv_sec || cur.it_value.tv_nsec) && !cur.it_interval.tv_nsec);
+	CHECK("remaining <= value set", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec <= 20000000);
 	while (!hits)
 		pause();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK("fired no earlier than set",
+	      (t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec - t0.tv_nsec >= 20000000);
 	CHECK("SI_TIMER with value", last_code == SI_TIMER && last_val == 77);
 	SYSOK("timer_gettime after expiry", timer_gettime(tm, &cur));
 	CHECK("disarmed after one-shot", !cur.it_value.tv_sec && !cur.it_value.tv_nsec);
