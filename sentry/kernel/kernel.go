@@ -46,6 +46,11 @@ type Kernel struct {
 	// Opener resolves executables for execve; set by the boot code.
 	Opener ExecOpener
 
+	// asyncMu protects async, the signal-driven I/O state of file
+	// descriptions that have any (fasync.go). A leaf lock.
+	asyncMu sync.Mutex
+	async   map[*vfs.FileDescription]*fileAsync
+
 	mu sync.Mutex
 	// tasks maps TIDs to live tasks. Protected by mu.
 	tasks map[int32]*Task

@@ -26,6 +26,11 @@ type SigInfo struct {
 	// TimerID and Overrun are si_timerid and si_overrun for SI_TIMER.
 	TimerID int32
 	Overrun int32
+	// Poll marks the SIGPOLL layout (signal-driven I/O with F_SETSIG):
+	// Band is si_band, FD si_fd.
+	Poll bool
+	Band int64
+	FD   int32
 	// FromHost marks signals sent by the runtime from outside the
 	// sandbox, which PID 1's protection does not cover.
 	FromHost bool
@@ -52,6 +57,9 @@ func (i *SigInfo) bytes() []byte {
 	le.PutUint32(b[0:], uint32(i.Signo))
 	le.PutUint32(b[8:], uint32(i.Code))
 	switch {
+	case i.Poll:
+		le.PutUint64(b[16:], uint64(i.Band))
+		le.PutUint32(b[24:], uint32(i.FD))
 	case i.Code == SITimer:
 		le.PutUint32(b[16:], uint32(i.TimerID))
 		le.PutUint32(b[20:], uint32(i.Overrun))

@@ -117,28 +117,15 @@ func FileFlags(fd *vfs.FileDescription) int {
 	return 0
 }
 
-// Generic socket ioctls (include/uapi/linux/sockios.h).
-const (
-	fioSetOwn = 0x8901
-	siocSPgrp = 0x8902
-	fioGetOwn = 0x8903
-	siocGPgrp = 0x8904
-)
-
 // Ioctl implements vfs.FileImpl (sock_ioctl()): the family's commands.
-// F_SETOWN-style ownership (FIOSETOWN, SIOCSPGRP) needs SIGIO delivery,
-// which the sentry does not have: those fail with EINVAL rather than
-// pretend.
+// Ownership (FIOSETOWN, SIOCSPGRP, FIOGETOWN, SIOCGPGRP) is the syscall
+// layer's, with fcntl's F_SETOWN.
 func (f *file) Ioctl(ctx vfs.Context, _ *vfs.FileDescription, cmd uint32, arg uintptr) (uintptr, error) {
 	c, ok := contextOf(ctx)
 	if !ok {
 		return 0, unix.EINVAL
 	}
 	switch cmd {
-	case fioSetOwn, siocSPgrp:
-		return 0, unix.EINVAL
-	case fioGetOwn, siocGPgrp:
-		return 0, c.CopyOutBytes(arg, Int(0))
 	case siocGIfConf:
 		if deviceIoctl != nil {
 			return deviceIoctl(c, cmd, arg)

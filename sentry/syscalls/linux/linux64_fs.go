@@ -64,7 +64,7 @@ var fsSyscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_RENAME:    sup("rename", Rename),
 	unix.SYS_RENAMEAT:  sup("renameat", Renameat),
 	unix.SYS_RENAMEAT2: partial("renameat2", Renameat2, "RENAME_WHITEOUT: EINVAL"),
-	unix.SYS_FCNTL:     partial("fcntl", Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks (sandbox-local), seals, F_GETPIPE_SZ, F_SETPIPE_SZ; owners, leases: EINVAL"),
+	unix.SYS_FCNTL:     partial("fcntl", Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, record and OFD locks (sandbox-local), seals, F_GETPIPE_SZ, F_SETPIPE_SZ; F_[GS]ETOWN(_EX), F_[GS]ETSIG with SIGIO delivery for O_ASYNC; leases: EINVAL"),
 	unix.SYS_IOCTL:     partial("ioctl", Ioctl, "FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD; terminal requests on devpts (termios, window size, job control, ptmx) and host terminals; socket SIOCGIF*; others ENOTTY"),
 	unix.SYS_FTRUNCATE: sup("ftruncate", Ftruncate),
 	unix.SYS_TRUNCATE:  sup("truncate", Truncate),

@@ -1,6 +1,9 @@
 package linux
 
 import (
+	"encoding/binary"
+	"math"
+
 	"golang.org/x/sys/unix"
 
 	"pangolin/fs/vfs"
@@ -9,9 +12,9 @@ import (
 )
 
 // Fcntl implements Linux syscall fcntl(2) for descriptor duplication, the
-// descriptor and status flags, record locks (sys_lock.go), seals
-// (sys_memfd.go) and pipe sizes (sys_pipe.go). Leases and owners fail with
-// EINVAL.
+// descriptor and status flags, signal-driven I/O (owners, F_SETSIG; see
+// kernel/fasync.go), record locks (sys_lock.go), seals (sys_memfd.go) and
+// pipe sizes (sys_pipe.go). Leases fail with EINVAL.
 func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	fd, cmd := args[0].Int(), args[1].Int()
 	f, flags, err := t.FDTable().Get(fd)
@@ -56,7 +59,7 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 				return 0, unix.EPERM
 			}
 		}
-		f.SetStatusFlags(nf)
+		setStatusFlags(t, fd, f, nf)
 		return 0, nil
 	}
 	if f.IsPath() {
@@ -69,6 +72,68 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return fcntlLock(t, fd, f, cmd, args[2].Pointer())
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, f, cmd, args[2].Uint())
+	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETOWN_EX, unix.F_SETOWN_EX, unix.F_GETSIG, unix.F_SETSIG:
+		return fcntlOwner(t, f, cmd, args[2])
 	}
 	return 0, unix.EINVAL
+}
+
+// setStatusFlags is F_SETFL's (and FIOASYNC's) change of f's status flags;
+// turning O_ASYNC on or off starts or stops signal-driven I/O (setfl()
+// calls the file's fasync).
+func setStatusFlags(t *kernel.Task, fd int32, f *vfs.FileDescription, flags uint32) {
+	was := f.StatusFlags()&unix.O_ASYNC != 0
+	f.SetStatusFlags(flags)
+	if on := f.StatusFlags()&unix.O_ASYNC != 0; on != was {
+		t.SetFileAsync(f, fd, on)
+	}
+}
+
+// fcntlOwner implements F_GETOWN, F_SETOWN, F_GETOWN_EX, F_SETOWN_EX,
+// F_GETSIG and F_SETSIG (f_getown(), f_setown(), f_getown_ex(),
+// f_setown_ex() in fs/fcntl.c).
+func fcntlOwner(t *kernel.Task, f *vfs.FileDescription, cmd int32, arg arch.SyscallArgument) (uintptr, error) {
+	switch cmd {
+	case unix.F_GETOWN:
+		typ, id := t.FileOwner(f)
+		if typ == kernel.OwnerPGRP {
+			id = -id
+		}
+		return uintptr(int64(id)), nil
+	case unix.F_SETOWN:
+		// A negative argument names a process group; INT_MIN has no
+		// positive counterpart.
+		who := arg.Int()
+		switch {
+		case who == math.MinInt32:
+			return 0, unix.EINVAL
+		case who < 0:
+			return 0, t.SetFileOwner(f, kernel.OwnerPGRP, -who)
+		}
+		return 0, t.SetFileOwner(f, kernel.OwnerPID, who)
+	case unix.F_GETOWN_EX:
+		typ, id := t.FileOwner(f)
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b[0:], uint32(typ))
+		binary.LittleEndian.PutUint32(b[4:], uint32(id))
+		return 0, t.CopyOutBytes(arg.Pointer(), b)
+	case unix.F_SETOWN_EX:
+		b := make([]byte, 8)
+		if err := t.CopyInBytes(arg.Pointer(), b); err != nil {
+			return 0, err
+		}
+		typ, id := int32(binary.LittleEndian.Uint32(b[0:])), int32(binary.LittleEndian.Uint32(b[4:]))
+		if typ < kernel.OwnerTID || typ > kernel.OwnerPGRP {
+			return 0, unix.EINVAL
+		}
+		return 0, t.SetFileOwner(f, int(typ), id)
+	case unix.F_GETSIG:
+		return uintptr(t.FileSig(f)), nil
+	default: // F_SETSIG
+		sig := arg.Int() // valid_signal() of the argument as an int
+		if sig < 0 || sig > kernel.NumSignals {
+			return 0, unix.EINVAL
+		}
+		return 0, t.SetFileSig(f, int(sig))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"pangolin/fs/vfs"
 	"pangolin/sentry/arch"
 	"pangolin/sentry/kernel"
+	"pangolin/sentry/socket"
 )
 
 // Generic ioctl commands (include/uapi/asm-generic/ioctls.h).
@@ -15,6 +16,15 @@ const (
 	fionbio  = 0x5421
 	fioasync = 0x5452
 	fionread = 0x541B
+)
+
+// Socket ownership ioctls (include/uapi/linux/sockios.h): F_SETOWN and
+// F_GETOWN by another name (sock_ioctl()).
+const (
+	fioSetOwn = 0x8901
+	siocSPgrp = 0x8902
+	fioGetOwn = 0x8903
+	siocGPgrp = 0x8904
 )
 
 // Ioctl implements Linux syscall ioctl(2): the commands do_vfs_ioctl()
@@ -49,7 +59,7 @@ func Ioctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		} else {
 			fl &^= bit
 		}
-		f.SetStatusFlags(fl)
+		setStatusFlags(t, fd, f, fl)
 		return 0, nil
 	case fionread:
 		if d := f.Dentry(); d != nil && d.Type() == unix.S_IFREG {
@@ -60,6 +70,21 @@ func Ioctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			}
 			b := make([]byte, 4)
 			le.PutUint32(b, uint32(int32(st.Size-f.Position())))
+			return 0, t.CopyOutBytes(arg, b)
+		}
+	}
+	if _, err := socket.FromFile(f); err == nil {
+		switch cmd {
+		case fioSetOwn, siocSPgrp:
+			b := make([]byte, 4)
+			if err := t.CopyInBytes(arg, b); err != nil {
+				return 0, err
+			}
+			return fcntlOwner(t, f, unix.F_SETOWN, arch.SyscallArgument{Value: uintptr(le.Uint32(b))})
+		case fioGetOwn, siocGPgrp:
+			v, _ := fcntlOwner(t, f, unix.F_GETOWN, arch.SyscallArgument{})
+			b := make([]byte, 4)
+			le.PutUint32(b, uint32(v))
 			return 0, t.CopyOutBytes(arg, b)
 		}
 	}
