@@ -25,8 +25,9 @@ cache=${PANGOLIN_ROOTFS_CACHE:-/var/cache/pangolin}
 suite=bookworm
 # Packages on top of minbase (which already has bash, coreutils, findutils,
 # grep, sed, tar, gzip as Essential packages; they are listed so that the
-# tree keeps them whatever minbase becomes).
-debian_pkgs=(python3 bash coreutils findutils grep sed gawk tar gzip procps)
+# tree keeps them whatever minbase becomes). nginx-light and redis-server
+# are the servers the end-to-end tests run.
+debian_pkgs=(python3 bash coreutils findutils grep sed gawk tar gzip procps nginx-light redis-server)
 
 log() { echo "rootfs: $*" >&2; }
 die() { echo "rootfs: $*" >&2; exit 1; }
