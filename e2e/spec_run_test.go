@@ -66,11 +66,7 @@ func TestSpecRunInteractive(t *testing.T) {
 	replica.Close()
 	defer cli("delete", "--force", "c1").Run()
 	e := newExpecter(t, master)
-	say := func(s string) {
-		if _, err := master.WriteString(s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := e.say
 	e.expect("PROMPT$ ")
 	say("tty; echo answer=$((6*7))\n")
 	e.expect("/dev/pts/0")

@@ -39,15 +39,16 @@ func hostPty(t *testing.T) (master, replica *os.File) {
 	return os.NewFile(uintptr(m), "ptmx"), os.NewFile(uintptr(r), "pts")
 }
 
-// expecter reads a pty master in the background.
+// expecter reads a pty master in the background and types into it.
 type expecter struct {
 	t    *testing.T
+	f    *os.File
 	buf  bytes.Buffer
 	data chan []byte
 }
 
 func newExpecter(t *testing.T, f *os.File) *expecter {
-	e := &expecter{t: t, data: make(chan []byte, 64)}
+	e := &expecter{t: t, f: f, data: make(chan []byte, 64)}
 	go func() {
 		b := make([]byte, 4096)
 		for {
@@ -62,6 +63,14 @@ func newExpecter(t *testing.T, f *os.File) *expecter {
 		}
 	}()
 	return e
+}
+
+// say types s on the terminal.
+func (e *expecter) say(s string) {
+	e.t.Helper()
+	if _, err := e.f.WriteString(s); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // expect waits until the output seen so far contains want (after the
@@ -103,11 +112,7 @@ func TestInteractiveTerminal(t *testing.T) {
 	}
 	replica.Close()
 	e := newExpecter(t, master)
-	say := func(s string) {
-		if _, err := master.WriteString(s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	say := e.say
 	e.expect("PROMPT$ ")
 	say("tty; echo job-control=$(set -o | grep -c 'monitor.*on')\n")
 	e.expect("/dev/pts/0")
