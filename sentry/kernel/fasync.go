@@ -110,17 +110,15 @@ func (t *Task) FileOwner(f *vfs.FileDescription) (typ int, id int32) {
 }
 
 // SetFileOwner implements F_SETOWN and F_SETOWN_EX: id 0 clears the owner,
-// an ID that names nothing is ESRCH (f_setown(), f_setown_ex()).
+// an ID that names nothing (a negative one included) is ESRCH (f_setown(),
+// f_setown_ex()).
 func (t *Task) SetFileOwner(f *vfs.FileDescription, typ int, id int32) error {
 	switch typ {
 	case OwnerTID, OwnerPID, OwnerPGRP:
 	default:
 		return unix.EINVAL
 	}
-	if id < 0 {
-		return unix.EINVAL
-	}
-	if id != 0 && !t.k.ownerExists(typ, id) {
+	if id != 0 && (id < 0 || !t.k.ownerExists(typ, id)) {
 		return unix.ESRCH
 	}
 	a := t.k.asyncState(f, true)

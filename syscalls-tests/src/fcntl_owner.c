@@ -71,6 +71,8 @@ int main(void)
 	ex.type = F_OWNER_PID;
 	ex.pid = 999999;
 	EXPECT_ERRNO("F_SETOWN_EX of no such process: ESRCH", fcntl(p[0], F_SETOWN_EX, &ex), ESRCH);
+	ex.pid = -5;
+	EXPECT_ERRNO("F_SETOWN_EX of a negative PID: ESRCH", fcntl(p[0], F_SETOWN_EX, &ex), ESRCH);
 	EXPECT_ERRNO("F_SETSIG 65: EINVAL", fcntl(p[0], F_SETSIG, 65), EINVAL);
 	EXPECT_ERRNO("F_SETSIG -1: EINVAL", fcntl(p[0], F_SETSIG, -1), EINVAL);
 	SYSOK("F_SETSIG SIGRTMIN", fcntl(p[0], F_SETSIG, SIGRTMIN));
