@@ -146,6 +146,7 @@ type taskStatus struct {
 	CapInh, CapPrm, CapEff   uint64
 	CapBnd, CapAmb           uint64
 	NoNewPrivs               bool
+	Seccomp, SeccompFilters  int
 	NumCPU                   int
 	VoluntaryCtxtSwitches    uint64
 	NonvoluntaryCtxtSwitches uint64
@@ -215,7 +216,7 @@ func formatStatus(s *taskStatus) []byte {
 	if s.NoNewPrivs {
 		nnp = 1
 	}
-	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n", nnp, s.Seccomp, s.SeccompFilters)
 	b.WriteString("Speculation_Store_Bypass:\tthread vulnerable\n")
 	b.WriteString("SpeculationIndirectBranch:\tconditional enabled\n")
 	fmt.Fprintf(&b, "Cpus_allowed:\t%s\n", bitmapHex(s.NumCPU, s.NumCPU))

@@ -220,6 +220,7 @@ func (d *taskDir) genStatus(ctx vfs.Context) ([]byte, error) {
 	s.SigIgn, s.SigCgt = sigIgnCatch(tg)
 	s.SigQLimit = tg.Limits().Get(unix.RLIMIT_SIGPENDING).Cur
 	s.NoNewPrivs = t.NoNewPrivs()
+	s.Seccomp, s.SeccompFilters = t.SeccompMode(), t.SeccompFilters()
 	return formatStatus(&s), nil
 }
 

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"time"
 
 	"fmt"
@@ -90,8 +91,14 @@ type Task struct {
 	// interruptCh wakes blocking syscalls. Immutable channel.
 	interruptCh chan struct{}
 
-	// noNewPrivs is prctl(PR_SET_NO_NEW_PRIVS).
-	noNewPrivs bool
+	// noNewPrivs is prctl(PR_SET_NO_NEW_PRIVS). Atomic: another thread's
+	// seccomp TSYNC sets it, and /proc reads it.
+	noNewPrivs atomic.Bool
+
+	// seccomp is the app's seccomp state (task_seccomp.go), nil when
+	// disabled. Atomic: read at every syscall entry by the task, replaced
+	// with Kernel.mu held (by the task or a thread syncing its filters).
+	seccomp atomic.Pointer[seccompState]
 
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}

@@ -81,7 +81,6 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		exe:         t.exe,
 		startTime:   time.Now(),
 		interruptCh: make(chan struct{}, 1),
-		noNewPrivs:  t.noNewPrivs,
 		sched:       t.Sched(),
 	}
 	// A thread starts with no alternate stack (copy_process() clears
@@ -171,6 +170,10 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		k.tgs[tg.pid] = tg
 		tg.parent.children[tg] = struct{}{}
 	}
+	// Under Kernel.mu, so that a concurrent seccomp TSYNC either sees
+	// the new thread or is seen by it (copy_seccomp()).
+	nt.noNewPrivs.Store(t.noNewPrivs.Load())
+	nt.seccomp.Store(t.seccomp.Load())
 	k.tasks[nt.tid] = nt
 	k.mu.Unlock()
 

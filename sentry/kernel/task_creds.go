@@ -317,7 +317,7 @@ func (t *Task) execCreds(mode, fileUID, fileGID uint32, nosuid bool) (n *auth.Cr
 	old := t.creds
 	n = old.Fork()
 	n.KeepCaps = false
-	if !nosuid && !t.noNewPrivs {
+	if !nosuid && !t.noNewPrivs.Load() {
 		if mode&unix.S_ISUID != 0 {
 			n.EffectiveUID = fileUID
 		}

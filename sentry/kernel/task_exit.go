@@ -45,7 +45,7 @@ func (t *Task) exitThread(code int) {
 	tg := t.tg
 	tg.mu.Lock()
 	if tg.leader == t {
-		tg.leaderCode = code
+		tg.leaderStatus = WaitStatus{Code: code}
 	}
 	tg.mu.Unlock()
 	t.exitRequested = true
@@ -75,7 +75,7 @@ func (t *Task) exitNotify() {
 	last := tg.tasks == 0
 	status := tg.exitStatus
 	if !tg.exiting {
-		status = WaitStatus{Code: tg.leaderCode}
+		status = tg.leaderStatus
 		if last {
 			// The status is final now (do_exit() of the last
 			// thread); later readers see the same.

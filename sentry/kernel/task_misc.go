@@ -122,10 +122,10 @@ func (t *Task) Interrupt() {
 }
 
 // SetNoNewPrivs sets PR_SET_NO_NEW_PRIVS; it can never be cleared.
-func (t *Task) SetNoNewPrivs() { t.noNewPrivs = true }
+func (t *Task) SetNoNewPrivs() { t.noNewPrivs.Store(true) }
 
 // NoNewPrivs reports PR_GET_NO_NEW_PRIVS.
-func (t *Task) NoNewPrivs() bool { return t.noNewPrivs }
+func (t *Task) NoNewPrivs() bool { return t.noNewPrivs.Load() }
 
 // SetRestartBlock records how restart_syscall(2) resumes the syscall about
 // to return ERESTART_RESTARTBLOCK (nanosleep, clock_nanosleep).

@@ -118,10 +118,18 @@ func (t *Task) doSyscall() {
 	}
 	var ret uintptr
 	var err error
-	if !ok || entry.Fn == nil {
+	// seccomp runs first and may decide the result instead of the
+	// handler (__secure_computing() in syscall_trace_enter()).
+	run := true
+	if s := t.seccomp.Load(); s != nil {
+		run, ret, err = t.seccompEnter(s, nr, args)
+	}
+	switch {
+	case !run:
+	case !ok || entry.Fn == nil:
 		t.k.logUnknown(t, nr, entry.Name)
 		err = unix.ENOSYS
-	} else {
+	default:
 		ret, err = t.callHandler(entry, args)
 	}
 	if errors.Is(err, ErrNoReturn) {

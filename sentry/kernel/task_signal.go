@@ -31,6 +31,12 @@ type SigInfo struct {
 	Poll bool
 	Band int64
 	FD   int32
+	// Errno is si_errno; for seccomp's SIGSYS, the filter's data.
+	Errno int32
+	// Syscall and Arch are si_syscall and si_arch of seccomp's SIGSYS
+	// (Code SYS_SECCOMP), whose si_call_addr is Addr.
+	Syscall int32
+	Arch    uint32
 	// FromHost marks signals sent by the runtime from outside the
 	// sandbox, which PID 1's protection does not cover.
 	FromHost bool
@@ -55,8 +61,13 @@ func (i *SigInfo) bytes() []byte {
 	b := make([]byte, 128)
 	le := binary.LittleEndian
 	le.PutUint32(b[0:], uint32(i.Signo))
+	le.PutUint32(b[4:], uint32(i.Errno))
 	le.PutUint32(b[8:], uint32(i.Code))
 	switch {
+	case i.Signo == int(unix.SIGSYS) && i.Code == sysSeccomp:
+		le.PutUint64(b[16:], i.Addr)
+		le.PutUint32(b[24:], uint32(i.Syscall))
+		le.PutUint32(b[28:], i.Arch)
 	case i.Poll:
 		le.PutUint64(b[16:], uint64(i.Band))
 		le.PutUint32(b[24:], uint32(i.FD))

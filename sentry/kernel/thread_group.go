@@ -32,10 +32,11 @@ type ThreadGroup struct {
 	// Protected by mu.
 	exiting    bool
 	exitStatus WaitStatus
-	// leaderCode is the exit code the leader gave to exit(2): the
-	// process's status when it ends without a group exit (the leader's
-	// exit_code in wait_task_zombie()). Protected by mu.
-	leaderCode int
+	// leaderStatus is how the leader ended alone (exit(2)'s code, or a
+	// seccomp kill of that thread): the process's status when it ends
+	// without a group exit (the leader's exit_code in wait_task_zombie()).
+	// Protected by mu.
+	leaderStatus WaitStatus
 
 	// execer is the thread running execve while the others are being
 	// killed (de_thread()); every other thread exits. execDone is

@@ -51,7 +51,10 @@ func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 		return 0, nil
 	case unix.PR_GET_SECCOMP:
-		return 0, nil
+		// In strict mode this call itself is fatal, before it gets here.
+		return uintptr(t.SeccompMode()), nil
+	case unix.PR_SET_SECCOMP:
+		return prctlSetSeccomp(t, args[1].Uint64(), args[2].Pointer())
 	case unix.PR_CAPBSET_READ:
 		c := args[1].Uint64()
 		if c > 40 {
