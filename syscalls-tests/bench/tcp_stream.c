@@ -4,6 +4,7 @@
  * timed until the reader has everything. Prints "na REASON" if the
  * loopback network is unavailable.
  */
+#define BENCH_TCP
 #include "bench.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,14 +20,10 @@ int main(void)
 {
 	const long mibs = 512, warm = 32;
 	static char buf[CHUNK];
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t l = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 1) < 0 ||
-	    getsockname(s, (struct sockaddr *)&a, &l) < 0) {
-		printf("na loopback TCP: %s\n", strerror(errno));
+	struct sockaddr_in a;
+	int s = bench_tcp_listener(&a);
+	if (s < 0)
 		return 0;
-	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		printf("na fork: %s\n", strerror(errno));
